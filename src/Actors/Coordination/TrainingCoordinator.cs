@@ -1,0 +1,117 @@
+using ActorFace.Actors.Checkpoints;
+using ActorFace.Actors.Protocol;
+using ActorFace.Actors.Settings;
+using Akka.Actor;
+using Akka.Event;
+
+namespace ActorFace.Actors.Coordination;
+
+/// <summary>
+/// The cluster singleton that runs the job: admits worker nodes, forms generations (ranks + collective rendezvous),
+/// hands out leases between checkpoints, writes the manifest once every rank has saved a step, and restarts the
+/// generation from the last manifest when a rank fails or a node is lost. Decisions live in <see cref="CoordinatorState"/>;
+/// this actor only executes them (messages, timers, files).
+/// </summary>
+public sealed class TrainingCoordinator : ReceiveActor, IWithTimers
+{
+    public const string SingletonName = "coordinator";
+
+    private readonly TrainingSettings _settings;
+    private readonly CheckpointStore _store;
+    private readonly CoordinatorState _state;
+    private readonly Dictionary<string, IActorRef> _nodes = [];
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly EventStream _events = Context.System.EventStream;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public TrainingCoordinator(TrainingSettings settings)
+    {
+        _settings = settings;
+        _store = new CheckpointStore(settings.OutputDirectory);
+        _state = new CoordinatorState(settings, _store.Latest(), SettingsDump.Fingerprint(settings));
+
+        Receive<RegisterNode>(r =>
+        {
+            if (!_nodes.ContainsKey(r.NodeId))
+                Context.Watch(r.Node);
+            _nodes[r.NodeId] = r.Node;
+            Execute(_state.Register(r));
+        });
+        Receive<RankFailed>(f => Execute(_state.RankFailed(f)));
+        Receive<GenerationAborted>(a => Execute(_state.GenerationAborted(a)));
+        Receive<CheckpointSaved>(c => Execute(_state.CheckpointSaved(c)));
+        Receive<RankFinished>(f => Execute(_state.RankFinished(f)));
+        Receive<TrainingProgress>(p => _events.Publish(p));
+        Receive<RegroupTimeout>(_ => Execute(_state.RegroupTimedOut()));
+        Receive<Terminated>(t =>
+        {
+            var lost = _nodes.FirstOrDefault(kv => Equals(kv.Value, t.ActorRef)).Key;
+            if (lost is null) return;
+            _nodes.Remove(lost);
+            Execute(_state.NodeLost(lost));
+        });
+    }
+
+    public static Props Props(TrainingSettings settings) => Akka.Actor.Props.Create(() => new TrainingCoordinator(settings));
+
+    private sealed class RegroupTimeout { public static readonly RegroupTimeout Instance = new(); }
+
+    public CoordinatorState State => _state;
+
+    private void Execute(IReadOnlyList<CoordinatorCommand> commands)
+    {
+        foreach (var command in commands)
+        {
+            try
+            {
+                Run(command);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Execute(_state.Fail($"cannot write checkpoints in {_store.Root}: {e.Message}"));
+                return;
+            }
+        }
+    }
+
+    private void Run(CoordinatorCommand command)
+    {
+            switch (command)
+            {
+                case SendToNode send:
+                    if (_nodes.TryGetValue(send.NodeId, out var node))
+                        node.Tell(send.Message);
+                    break;
+                case WriteManifest write:
+                    var path = _store.Write(write.Manifest);
+                    _state.ManifestWritten(write.Manifest, path);
+                    _store.Prune(_settings.KeepCheckpoints);
+                    _log.Info("checkpoint of step {0} complete: {1}", write.Manifest.Step, path);
+                    break;
+                case ClearCheckpoints:
+                    if (Directory.Exists(_store.Root))
+                    {
+                        _log.Warning("fresh start (resume = false): removing the earlier checkpoints in {0}", _store.Root);
+                        Directory.Delete(_store.Root, recursive: true);
+                    }
+                    break;
+                case StartRegroupTimer:
+                    Timers.StartSingleTimer(RegroupTimeout.Instance, RegroupTimeout.Instance, _settings.Cluster.RegroupTimeout);
+                    break;
+                case CancelRegroupTimer:
+                    Timers.Cancel(RegroupTimeout.Instance);
+                    break;
+                case Log log:
+                    _log.Info(log.Message);
+                    break;
+                case EndJob end:
+                    var ended = new TrainingEnded(end.Success, end.Message, end.Step);
+                    if (end.Success) _log.Info(end.Message); else _log.Error(end.Message);
+                    foreach (var n in _nodes.Values)
+                        n.Tell(ended);
+                    _events.Publish(ended);
+                    break;
+            }
+    }
+}

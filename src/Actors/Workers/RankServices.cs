@@ -1,0 +1,95 @@
+using System.Net;
+using ActorFace.Actors.Coordination;
+using ActorFace.Actors.Settings;
+using ActorFace.Model.Collectives;
+using Akka.Actor;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ActorFace.Actors.Workers;
+
+/// <summary>Everything one rank of one generation needs to build its trainer and its data feed.</summary>
+public sealed record RankContext(
+    TrainingSettings Settings,
+    int Generation,
+    int Rank,
+    int WorldSize,
+    int LocalSlot,
+    ICollective Collective,
+    StepPlan Plan,
+    long StartStep);
+
+/// <summary>Loss of the step (same on every rank), the LR the next step uses (what arcface_torch logs) and the
+/// GradScaler's scale (NaN without fp16).</summary>
+public readonly record struct RankStepResult(double Loss, double NextLearningRate, double GradScale = double.NaN);
+
+/// <summary>
+/// One rank's numeric work (backbone, Partial FC shard, optimiser, LR schedule), driven by <see cref="GpuWorker"/>.
+/// Implemented over Model's RankTrainer in production and by small fakes in the actor tests.
+/// </summary>
+public interface IRankTrainer : IDisposable
+{
+    /// <summary>Iteration <paramref name="globalStep"/> (1-based): every collective call happens in here, in lock-step.</summary>
+    RankStepResult Step(long globalStep, Tensor images, Tensor labels);
+
+    /// <summary>The class-centre shard of this rank; saved and restored by its <see cref="ClassShardActor"/>.</summary>
+    IClassShard Shard { get; }
+
+    /// <summary>Writes the replicated state (backbone, its optimiser state, LR schedule) into a folder.</summary>
+    void SaveReplica(string directory);
+
+    /// <summary>Restores the replicated state and positions the schedule after <paramref name="stepsDone"/> steps
+    /// (which differs from the saved step when the world size changed).</summary>
+    void LoadReplica(string directory, long stepsDone);
+
+    /// <summary>backbone.pth: the backbone's state_dict in PyTorch's format.</summary>
+    void SaveBackbone(string path);
+
+    /// <summary>The backbone, for verification on rank 0.</summary>
+    nn.Module<Tensor, Tensor> Backbone { get; }
+}
+
+/// <summary>The Partial FC shard of one rank: class centres [num_local, D] and their optimiser state.</summary>
+public interface IClassShard
+{
+    void Save(string directory);
+
+    /// <summary>Loads this rank's slice of the classes from the shards of all old ranks (any old world size).</summary>
+    void Load(IReadOnlyList<string> oldRankDirectories);
+}
+
+public interface IRankTrainerFactory
+{
+    IRankTrainer Create(RankContext context);
+}
+
+/// <summary>The training data of this node: its size (checked against every other node) and per-rank feeds.</summary>
+public interface IRankDataFactory
+{
+    long DatasetCount { get; }
+
+    /// <summary>Props of an actor that answers <see cref="FeedCredits"/> with <see cref="FeedBatch"/> messages,
+    /// starting with global step <c>context.StartStep + 1</c>.</summary>
+    Props FeedProps(RankContext context);
+}
+
+public interface ICollectiveFactory
+{
+    /// <summary>All ranks of the world live in this process.</summary>
+    ICollective[] CreateLocal(int worldSize, TimeSpan timeout);
+
+    /// <summary>One rank of a world spread over processes; blocks until every rank is connected.</summary>
+    ICollective ConnectTcp(int rank, IReadOnlyList<IPEndPoint> endpoints, TimeSpan timeout);
+}
+
+/// <summary>Verification on rank 0 (every `verbose` steps and at the end); returns the log lines.</summary>
+public interface IVerificationHook
+{
+    IReadOnlyList<string> Evaluate(nn.Module<Tensor, Tensor> backbone, long globalStep);
+}
+
+public sealed record RankServices(
+    IRankTrainerFactory Trainers,
+    IRankDataFactory Data,
+    ICollectiveFactory Collectives,
+    IVerificationHook? Verification = null);
