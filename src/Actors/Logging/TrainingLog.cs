@@ -37,7 +37,7 @@ public sealed class TrainingLog : IDisposable
 
     /// <summary>The config dump of arcface_torch: ": " + key padded to 25 characters + value.</summary>
     public void WriteSetting(string key, object? value) =>
-        Write(": " + key.PadRight(25) + Convert.ToString(value, CultureInfo.InvariantCulture));
+        Write(": " + key.PadRight(25) + (value is double d ? ActorFace.Actors.Settings.MarginList.Py(d) : Convert.ToString(value, CultureInfo.InvariantCulture)));
 
     public void Dispose()
     {

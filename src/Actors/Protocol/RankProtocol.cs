@@ -14,14 +14,15 @@ public sealed record FeedBatch(long Step, int Epoch, Tensor Images, Tensor Label
 /// <summary>The feed failed (unreadable data): the rank fails and the generation restarts.</summary>
 public sealed record FeedFailed(string Reason);
 
+/// <summary>Create the rank's shard (fresh, or re-sharded from every old rank's shard folder).</summary>
+public sealed record CreateShard(IReadOnlyList<string>? OldShardDirectories);
+
+/// <summary>The shard, by reference (same process): the worker hands it to its trainer.</summary>
+public sealed record ShardReady(ActorFace.Actors.Workers.IClassShard Shard);
+
 /// <summary>Save the shard into a folder (the worker waits for <see cref="ShardSaved"/>).</summary>
 public sealed record SaveShard(long Step, string Directory);
 
 public sealed record ShardSaved(long Step);
-
-/// <summary>Load this rank's classes from the shards of every old rank (re-sharding when the world changed).</summary>
-public sealed record LoadShard(IReadOnlyList<string> OldRankDirectories);
-
-public sealed record ShardLoaded;
 
 public sealed record ShardFailed(string Reason);

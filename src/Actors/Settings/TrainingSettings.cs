@@ -3,7 +3,12 @@ namespace ActorFace.Actors.Settings;
 /// <summary>(m1, m2, m3) of CombinedMarginLoss: cos(m1·θ + m2) − m3, scaled by s = 64.</summary>
 public readonly record struct MarginList(double M1, double M2, double M3)
 {
-    public override string ToString() => FormattableString.Invariant($"({M1}, {M2}, {M3})");
+    /// <summary>Python's tuple repr, as arcface_torch's config dump prints it: (1.0, 0.5, 0.0).</summary>
+    public override string ToString() => $"({Py(M1)}, {Py(M2)}, {Py(M3)})";
+
+    internal static string Py(double v) =>
+        v == Math.Floor(v) && Math.Abs(v) < 1e16 ? v.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)
+            : v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 }
 
 /// <summary>

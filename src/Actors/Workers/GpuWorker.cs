@@ -33,6 +33,7 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
     private long _leaseStep;
     private LeaseAction _leaseAction;
     private string? _pendingCheckpointDir;
+    private List<string>? _oldRankDirectories;
     private long _granted;
 
     public IStash Stash { get; set; } = null!;
@@ -59,7 +60,7 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
     private void Initializing()
     {
         Receive<Initialize>(_ => Init());
-        Receive<ShardLoaded>(_ => StartRunning());
+        Receive<ShardReady>(OnShardReady);
         Receive<ShardFailed>(f => throw new InvalidOperationException(f.Reason));
         Receive<RunUntil>(OnLease);
         ReceiveAny(_ => Stash.Stash());
@@ -74,8 +75,7 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
         _launch.Collective.Set(collective);
         var plan = new StepPlan(g.DatasetCount, g.WorldSize, s.BatchSize, s.NumEpoch, s.NumImage, s.WarmupEpoch);
         _context = new RankContext(s, g.Generation, _launch.Rank, g.WorldSize, _launch.Slot.Slot, collective, plan, g.StartStep);
-        _trainer = _launch.Services.Trainers.Create(_context);
-        _shard = Context.ActorOf(ClassShardActor.Props(_trainer.Shard), "class-shard");
+        _shard = Context.ActorOf(ClassShardActor.Props(_launch.Services.Trainers, _context), "class-shard");
         if (IsRank0)
         {
             _trainingLog = new TrainingLog(Path.Combine(s.OutputDirectory, "training.log"), _launch.Console);
@@ -85,18 +85,23 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
             foreach (var (key, value) in SettingsDump.Entries(s, plan))
                 _trainingLog.WriteSetting(key, value);
         }
+        _oldRankDirectories = null;
         if (g.ResumeManifest.Length > 0)
         {
             var manifest = CheckpointStore.Read(g.ResumeManifest);
-            var oldRanks = Enumerable.Range(0, manifest.WorldSize)
+            _oldRankDirectories = Enumerable.Range(0, manifest.WorldSize)
                 .Select(r => CheckpointStore.RankDirectory(g.ResumeManifest, manifest, r)).ToList();
-            _trainer.LoadReplica(Path.Combine(oldRanks[_launch.Rank % manifest.WorldSize], "replica"), g.StartStep);
-            _shard.Tell(new LoadShard(oldRanks.Select(d => Path.Combine(d, "shard")).ToList()));
         }
-        else
-        {
-            StartRunning();
-        }
+        _shard.Tell(new CreateShard(_oldRankDirectories?.Select(d => Path.Combine(d, "shard")).ToList()));
+    }
+
+    /// <summary>Shard in hand: build the trainer (all ranks together) and restore the replica when resuming.</summary>
+    private void OnShardReady(ShardReady ready)
+    {
+        _trainer = _launch.Services.Trainers.CreateTrainer(_context!, ready.Shard);
+        if (_oldRankDirectories is { } old)
+            _trainer.LoadReplica(Path.Combine(old[_launch.Rank % old.Count], "replica"), _done);
+        StartRunning();
     }
 
     private void StartRunning()

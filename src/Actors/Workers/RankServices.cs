@@ -24,16 +24,13 @@ public sealed record RankContext(
 public readonly record struct RankStepResult(double Loss, double NextLearningRate, double GradScale = double.NaN);
 
 /// <summary>
-/// One rank's numeric work (backbone, Partial FC shard, optimiser, LR schedule), driven by <see cref="GpuWorker"/>.
-/// Implemented over Model's RankTrainer in production and by small fakes in the actor tests.
+/// One rank's numeric work (backbone replica, optimiser, LR schedule; the class shard is passed in), driven by
+/// <see cref="GpuWorker"/>. Implemented over Model's RankTrainer in production and by small fakes in actor tests.
 /// </summary>
 public interface IRankTrainer : IDisposable
 {
     /// <summary>Iteration <paramref name="globalStep"/> (1-based): every collective call happens in here, in lock-step.</summary>
     RankStepResult Step(long globalStep, Tensor images, Tensor labels);
-
-    /// <summary>The class-centre shard of this rank; saved and restored by its <see cref="ClassShardActor"/>.</summary>
-    IClassShard Shard { get; }
 
     /// <summary>Writes the replicated state (backbone, its optimiser state, LR schedule) into a folder.</summary>
     void SaveReplica(string directory);
@@ -50,17 +47,23 @@ public interface IRankTrainer : IDisposable
 }
 
 /// <summary>The Partial FC shard of one rank: class centres [num_local, D] and their optimiser state.</summary>
-public interface IClassShard
+public interface IClassShard : IDisposable
 {
     void Save(string directory);
-
-    /// <summary>Loads this rank's slice of the classes from the shards of all old ranks (any old world size).</summary>
-    void Load(IReadOnlyList<string> oldRankDirectories);
 }
 
+/// <summary>Builds the numeric parts of one rank.</summary>
 public interface IRankTrainerFactory
 {
-    IRankTrainer Create(RankContext context);
+    /// <summary>
+    /// The rank's class shard: freshly initialised, or this rank's slice of the classes taken from the shards of all
+    /// old ranks (any old world size). Runs in the rank's <see cref="ClassShardActor"/>.
+    /// </summary>
+    IClassShard CreateShard(RankContext context, IReadOnlyList<string>? oldShardDirectories);
+
+    /// <summary>The trainer around the shard; a collective call (rank 0's backbone is broadcast), so every rank of
+    /// the world calls it together.</summary>
+    IRankTrainer CreateTrainer(RankContext context, IClassShard shard);
 }
 
 /// <summary>The training data of this node: its size (checked against every other node) and per-rank feeds.</summary>
