@@ -44,6 +44,9 @@ public sealed record TrainingSettings
     public int NumEpoch { get; init; } = 20;
     public int WarmupEpoch { get; init; }
     public IReadOnlyList<string> ValTargets { get; init; } = [];
+    public string ValDir { get; init; } = "";
+    public int DataPrefetch { get; init; } = 6;
+    public string DataBadRecords { get; init; } = "skip";
 
     public string Dataset { get; init; } = "rec";
     public double Dropout { get; init; }
@@ -60,6 +63,9 @@ public sealed record TrainingSettings
 
     /// <summary>The output directory, with arcface_torch's default (work_dirs/&lt;config&gt;) applied.</summary>
     public string OutputDirectory => string.IsNullOrEmpty(Output) ? Path.Combine("work_dirs", ConfigName) : Output;
+
+    /// <summary>Folder of the verification .bin files (arcface_torch: the `rec` folder).</summary>
+    public string VerificationDirectory => string.IsNullOrEmpty(ValDir) ? Rec : ValDir;
 
     /// <summary>Ranks the job waits for before it starts.</summary>
     public int EffectiveMinWorkers => Cluster.MinWorkers > 0 ? Cluster.MinWorkers : Cluster.WorkersPerNode;

@@ -39,6 +39,9 @@ public static class TrainingSettingsBinder
             NumEpoch = r.Get<int>("num_epoch"),
             WarmupEpoch = r.Get<int>("warmup_epoch"),
             ValTargets = r.Get<string[]>("val_targets"),
+            ValDir = r.Get<string>("val_dir"),
+            DataPrefetch = r.Get<int>("data.prefetch"),
+            DataBadRecords = r.Get<string>("data.bad_records"),
             Dataset = r.Get<string>("dataset"),
             Dropout = r.Get<double>("dropout"),
             Device = r.Get<string>("device"),
@@ -87,7 +90,9 @@ public static class TrainingSettingsBinder
         r.Require("dali", !r.Get<bool>("dali"), "must be false: DALI is not available in ActorFace (dataset = rec reads the same files)");
         r.Require("dali_aug", !r.Get<bool>("dali_aug"), "must be false: DALI is not available in ActorFace");
         r.Require("gradient_acc", s.GradientAcc > 0, "must be > 0");
-        r.Require("num_workers", s.NumWorkers >= 0, "must be >= 0");
+        r.Require("num_workers", s.NumWorkers >= 1, "must be >= 1 (decoding threads per rank)");
+        r.Require("data.prefetch", s.DataPrefetch >= 1, "must be >= 1");
+        r.Require("data.bad_records", s.DataBadRecords is "skip" or "fail", "must be skip or fail");
         r.Require("dataset", s.Dataset is "rec" or "folder" or "synthetic", "must be rec, folder or synthetic");
         r.Require("rec", s.Dataset == "synthetic" || s.Rec.Length > 0, $"must name the training data directory (dataset = {s.Dataset})");
         r.Require("num_classes", s.NumClasses > 0, "must be set (> 0): the number of identities");
@@ -99,7 +104,7 @@ public static class TrainingSettingsBinder
         r.Require("keep_checkpoints", s.KeepCheckpoints >= 1, "must be >= 1");
         r.Require("max_steps", s.MaxSteps >= 0, "must be >= 0 (0 = whole schedule)");
         r.Require("synthetic.noise", s.Synthetic.Noise is >= 0 and <= 1, "must be in [0, 1]");
-        r.Require("synthetic.val_pairs", s.Synthetic.ValPairs >= 0 && s.Synthetic.ValPairs % 2 == 0, "must be an even number >= 0");
+        r.Require("synthetic.val_pairs", s.Synthetic.ValPairs >= 0 && s.Synthetic.ValPairs % 20 == 0, "must be a multiple of 20 (10 folds of same/different pairs), 0 = none");
         r.Require("synthetic.val_identities", s.Synthetic.ValPairs == 0 || s.Synthetic.ValIdentities >= 2, "must be >= 2");
         r.Require("cluster.workers_per_node", s.Cluster.WorkersPerNode >= 0, "must be >= 0 (0 = a node that only watches)");
         r.Require("cluster.min_workers", s.Cluster.MinWorkers >= 0, "must be >= 0");

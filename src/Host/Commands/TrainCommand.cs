@@ -1,0 +1,76 @@
+using System.CommandLine;
+using ActorFace.Actors.Training;
+using ActorFace.Host.Cluster;
+using ActorFace.Host.Config;
+
+namespace ActorFace.Host.Commands;
+
+/// <summary>
+/// `actorface train`: arcface_torch's train_v2.py + torchrun as one command. Every process of a job runs it with the
+/// same config; the first seed node (or a lone process) also hosts the coordinator.
+/// </summary>
+public static class TrainCommand
+{
+    public const string DefaultConfig = "hocon/synthetic_cpu.conf";
+
+    public static Command Create()
+    {
+        var config = new Option<string?>("--config") { Description = $"HOCON job file (default {DefaultConfig}: synthetic identities, CPU, minutes)" };
+        var set = new Option<string[]>("--set") { Description = "Override a key: --set batch_size=64 (repeatable; key relative to actorface.)", AllowMultipleArgumentsPerToken = false };
+        var output = new Option<string?>("--output") { Description = "Output directory (checkpoints, training.log, backbone.pth)" };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the latest complete checkpoint in the output directory (any number of ranks)" };
+        var cluster = new ClusterOptions();
+        var command = new Command("train", "Train a face-recognition model (ArcFace/CosFace, Partial FC) on this machine or a cluster");
+        command.Options.Add(config);
+        command.Options.Add(set);
+        command.Options.Add(output);
+        command.Options.Add(resume);
+        foreach (var option in cluster.All)
+            command.Options.Add(option);
+        command.SetAction(parse =>
+        {
+            var sets = new List<string>(parse.GetValue(set) ?? []);
+            if (parse.GetValue(output) is { } o) sets.Add("output=" + o);
+            if (parse.GetValue(resume)) sets.Add("resume=true");
+            sets.AddRange(cluster.ToSets(parse));
+            return Run(parse.GetValue(config), sets, Console.Out, Console.Error);
+        });
+        return command;
+    }
+
+    public static int Run(string? configFile, IReadOnlyList<string> sets, TextWriter stdout, TextWriter stderr)
+    {
+        LoadedConfig loaded;
+        try
+        {
+            loaded = TrainingConfigLoader.Load(ResolveConfig(configFile), sets);
+            OutputDirectory.EnsureWritable(loaded.Settings.OutputDirectory);
+        }
+        catch (Exception e) when (e is ConfigException or OutputDirectoryException)
+        {
+            stderr.WriteLine("error: " + e.Message);
+            return 2;
+        }
+
+        var settings = loaded.Settings;
+        RuntimeThreads.Configure(settings);
+        var result = ClusterRuntime.RunAsync(settings, loaded.Hocon, () => ProductionServices.Create(settings, stdout), stdout)
+            .GetAwaiter().GetResult();
+        if (!result.Success)
+        {
+            stderr.WriteLine("error: " + result.Message);
+            return 1;
+        }
+        stdout.WriteLine($"actorface: {result.Message}; output in {Path.GetFullPath(settings.OutputDirectory)}");
+        return 0;
+    }
+
+    /// <summary>A relative config path is looked up in the working directory, then next to the executable.</summary>
+    private static string ResolveConfig(string? configFile)
+    {
+        var path = configFile ?? DefaultConfig;
+        if (File.Exists(path) || Path.IsPathRooted(path)) return path;
+        var beside = Path.Combine(AppContext.BaseDirectory, path);
+        return File.Exists(beside) ? beside : path;
+    }
+}
