@@ -108,14 +108,17 @@ public sealed partial class PartialFCShard : IDisposable
         }
 
         Tensor centres;
+        Tensor? index = null;
         long columns = Layout.NumLocal;
         if (Options.SampleRate < 1)
         {
             LastIndex?.Dispose();
-            var index = ClassSampler.Sample(local, Layout.NumLocal, NumSample, random);
+            index = ClassSampler.Sample(local, Layout.NumLocal, NumSample, random);
             LastIndex = index.detach().clone().DetachFromDisposeScope();
             columns = index.shape[0];
-            centres = Weight.index_select(0, index);
+            // A leaf copy of the selected rows: its gradient is index_add-ed into Weight.grad below, which avoids the
+            // transient dense [num_local, D] tensor that autograd's index_select backward would allocate.
+            centres = Weight.detach().index_select(0, index).requires_grad_(true);
         }
         else centres = Weight;
 
@@ -127,7 +130,7 @@ public sealed partial class PartialFCShard : IDisposable
         using (torch.no_grad())
         {
             Tensor? outside = null;
-            if (buffer.numel() > 0 && buffer.abs().max().item<float>() > 1f)
+            if (buffer.numel() > 0 && (buffer.max().item<float>() > 1f || buffer.min().item<float>() < -1f))
                 outside = buffer.lt(-1).logical_or_(buffer.gt(1));
             buffer.clamp_(-1, 1);
             var filtered = Margin.ApplyInPlace(buffer, local);
@@ -138,6 +141,12 @@ public sealed partial class PartialFCShard : IDisposable
             if (outside is not null) buffer.masked_fill_(outside, 0.0);
         }
         cosines.backward(new[] { buffer });
+        if (index is not null)
+            using (torch.no_grad())
+            {
+                if (Weight.grad is null) Weight.grad = torch.zeros_like(Weight).DetachFromDisposeScope();
+                Weight.grad.index_add_(0, index, centres.grad!, 1);
+            }
 
         // All-gather backward (§3.6): rank k sums every rank's k-th [B, D] slice, then ×W so that the DDP-style
         // gradient average over ranks (÷W) yields the exact gradient of the global-mean loss.

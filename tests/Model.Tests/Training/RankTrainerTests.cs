@@ -203,3 +203,24 @@ public class RankTrainerTests
         return t;
     }
 }
+
+public class RankTrainerMemoryTests
+{
+    [Fact]
+    public void LiveTensorCountStaysFlatAcrossSteps()
+    {
+        // Every step runs in its own dispose scope: after the optimiser state exists (step 1), nothing accumulates.
+        var g = new Generator(5);
+        var images = torch.randn(new long[] { 4, 3, 8, 8 }, generator: g);
+        var labels = torch.tensor(new long[] { 0, 1, 2, 3 });
+        var backbone = TinyBackbone.Seeded(8, 5);
+        var shard = new PartialFCShard(new ShardLayout(6, 1, 0), 8, new CombinedMarginLoss(64, 1, 0.5, 0), new PartialFCOptions(SampleRate: 0.5));
+        using var trainer = new RankTrainer(backbone, shard, new SingleRankCollective(), new RankTrainerOptions { TotalSteps = 10 });
+        trainer.Step(images, labels);
+        trainer.Step(images, labels);
+        var live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        for (var i = 0; i < 4; i++) trainer.Step(images, labels);
+        Assert.Equal(live, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+        shard.Dispose();
+    }
+}
