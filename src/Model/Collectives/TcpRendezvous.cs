@@ -70,11 +70,13 @@ internal static class TcpRendezvous
     static async Task<Socket> ConnectRight(IPEndPoint endpoint, int rank, int right, int world, TcpCollectiveOptions options, CancellationToken ct)
     {
         string last = "no attempt";
+        string? rejection = null; // kept apart: a later "connection refused" must not hide why we were turned away
         while (true)
         {
             if (ct.IsCancellationRequested)
                 throw new TimeoutException($"rank {rank}: could not connect to rank {right} at {endpoint} within " +
-                                           $"{options.ConnectTimeout.TotalSeconds:0.#} s; last error: {last}");
+                                           $"{options.ConnectTimeout.TotalSeconds:0.#} s; last error: {last}" +
+                                           (rejection != null && rejection != last ? $"; {rejection}" : ""));
             var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             try
             {
@@ -86,7 +88,7 @@ internal static class TcpRendezvous
                 if (ok && peerRank != right) { ok = false; reason = $"{endpoint} is rank {peerRank}, expected rank {right}"; }
                 if (!ok)
                 {
-                    last = $"rejected: {reason}";
+                    last = rejection = $"rejected: {reason}";
                     socket.Dispose();
                 }
                 else
