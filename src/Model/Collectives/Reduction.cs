@@ -1,5 +1,5 @@
 using System.Numerics;
-using System.Numerics.Tensors;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using static TorchSharp.torch;
@@ -26,6 +26,15 @@ internal static unsafe class Reduction
                 throw new NotSupportedException($"{op} reduction is not supported for dtype {type} " +
                                                 "(supported: float32, float64, float16, bfloat16, int32, int64)");
         }
+    }
+
+    /// <summary>dst = a ⊕ b for contiguous CPU tensors of one dtype and element count.</summary>
+    public static void Apply(ReduceOp op, Tensor a, Tensor b, Tensor dst)
+    {
+        if (a.dtype != b.dtype || a.dtype != dst.dtype || a.numel() != b.numel() || a.numel() != dst.numel())
+            throw new ArgumentException($"reduction operands differ: {TensorMemory.Describe(a)}, {TensorMemory.Describe(b)}, {TensorMemory.Describe(dst)}");
+        Check(a.dtype, op);
+        Apply(a.dtype, op, TensorMemory.Bytes(a), TensorMemory.Bytes(b), TensorMemory.Bytes(dst), a.numel());
     }
 
     public static void Apply(ScalarType type, ReduceOp op, byte* a, byte* b, byte* dst, long count)
