@@ -14,14 +14,20 @@ public sealed record LocalRunInfo(
 
 /// <summary>
 /// Well-known files for a local run's seed addresses: `&lt;output&gt;/cluster.json` (per run) and
-/// `$TMPDIR/actorface/local-seed.json` (the most recent run on this machine). The training host writes both at
+/// `$TMPDIR/actorface/local-seed.json` (the most recent run on this machine; ACTORFACE_RUN_REGISTRY overrides). The training host writes both at
 /// start-up and removes them on a clean exit; the monitor reads the output one first, then the temp one.
 /// </summary>
 public static class LocalRunRegistry
 {
     public const string FileName = "cluster.json";
 
-    public static string TempFile => Path.Combine(Path.GetTempPath(), "actorface", "local-seed.json");
+    /// <summary>Environment variable that moves the machine-wide file (tests, several users on one machine).</summary>
+    public const string TempFileVariable = "ACTORFACE_RUN_REGISTRY";
+
+    public static string TempFile =>
+        Environment.GetEnvironmentVariable(TempFileVariable) is { Length: > 0 } overridden
+            ? overridden
+            : Path.Combine(Path.GetTempPath(), "actorface", "local-seed.json");
 
     public static string OutputFile(string outputDir) => Path.Combine(outputDir, FileName);
 
