@@ -62,9 +62,8 @@ public static class MonitorCommand
             var n = parse.GetValue(count);
             if (n < 1) { Console.Error.WriteLine("error: --count must be at least 1"); return 2; }
             Console.WriteLine($"publishing {n} WorkerMetrics per route:");
-            var results = await PublishBenchmark.RunAsync(n, Console.Out);
-            foreach (var r in results)
-                Console.WriteLine($"{r.Route,-42} {r.MicrosPerPublish,8:F2} µs/publish (caller)   {r.DeliveredPerSecond,10:F0} records/s aggregated");
+            await PublishBenchmark.RunAsync(n, r =>
+                Console.WriteLine($"{r.Route,-42} {r.MicrosPerPublish,8:F2} µs/publish (caller)   {r.DeliveredPerSecond,10:F0} records/s aggregated"));
             return 0;
         });
         command.Subcommands.Add(bench);

@@ -15,14 +15,14 @@ public static class PublishBenchmark
 {
     public sealed record Result(string Route, int Count, double MicrosPerPublish, double DeliveredPerSecond);
 
-    public static async Task<IReadOnlyList<Result>> RunAsync(int count, TextWriter log)
+    public static async Task<IReadOnlyList<Result>> RunAsync(int count, Action<Result> onResult)
     {
         if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, "--count must be at least 1");
         var results = new List<Result>();
 
         using (var local = ActorSystem.Create("bench", ConfigurationFactory.ParseString("akka.loglevel = WARNING").WithFallback(MonitoringConfig.Default)))
             results.Add(await Measure("local EventStream", local, local, count));
-        log.WriteLine($"  {results[^1]}");
+        onResult(results[^1]);
 
         var a = ActorSystem.Create("bench", MonitorNode.ClusterConfig("127.0.0.1", 0, ["worker"], [], "WARNING"));
         var b = ActorSystem.Create("bench", MonitorNode.ClusterConfig("127.0.0.1", 0, [MonitoringConfig.MonitorRole], [], "WARNING"));
@@ -32,9 +32,9 @@ public static class PublishBenchmark
             await Cluster.Get(a).JoinAsync(seed).WaitAsync(TimeSpan.FromSeconds(30));
             await Cluster.Get(b).JoinAsync(seed).WaitAsync(TimeSpan.FromSeconds(30));
             results.Add(await Measure("DistributedPubSub, same node", a, a, count));
-            log.WriteLine($"  {results[^1]}");
+            onResult(results[^1]);
             results.Add(await Measure("DistributedPubSub, remote node (loopback)", a, b, count));
-            log.WriteLine($"  {results[^1]}");
+            onResult(results[^1]);
         }
         finally
         {

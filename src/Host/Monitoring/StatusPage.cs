@@ -32,7 +32,7 @@ internal static class StatusPage
   .bar span { display:block; height:100%; }
   .legend span { display:inline-block; margin-right:10px; color:var(--dim); } .legend i { display:inline-block; width:9px; height:9px; margin-right:4px; }
   ul.events { list-style:none; margin:0; padding:0; max-height:220px; overflow:auto; }
-  ul.events li { padding:2px 0; border-bottom:1px solid var(--line); } .kind { display:inline-block; width:150px; color:var(--dim); }
+  ul.events li { padding:2px 0; border-bottom:1px solid var(--line); } .kind { display:inline-block; width:200px; color:var(--dim); }
   .k-Failed, .k-RecoveryStarted { color:var(--bad); } .k-Recovered, .k-Joined { color:var(--ok); } .k-CheckpointManifested { color:#6aa9ff; }
   #error { color:var(--bad); }
 </style>
