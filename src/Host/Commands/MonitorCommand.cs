@@ -67,7 +67,31 @@ public static class MonitorCommand
             return 0;
         });
         command.Subcommands.Add(bench);
+        command.Subcommands.Add(Demo());
         return command;
+    }
+
+    private static Command Demo()
+    {
+        var port = new Option<int>("--port") { Description = "Remoting port of the fake training node", DefaultValueFactory = _ => 4053 };
+        var ranks = new Option<int>("--ranks") { Description = "Number of fake ranks", DefaultValueFactory = _ => 4 };
+        var demo = new Command("demo", "Run a fake training node that publishes synthetic metrics (try the dashboard without training)");
+        demo.Options.Add(port);
+        demo.Options.Add(ranks);
+        demo.SetAction(async (parse, ct) =>
+        {
+            var n = parse.GetValue(ranks);
+            if (n is < 1 or > 64) { Console.Error.WriteLine($"error: --ranks {n}: must be 1..64"); return 2; }
+            var system = Akka.Actor.ActorSystem.Create("actorface",
+                MonitorNode.ClusterConfig("127.0.0.1", Port(parse.GetValue(port)), ["worker"], [], "WARNING"));
+            var self = Akka.Cluster.Cluster.Get(system).SelfAddress;
+            await Akka.Cluster.Cluster.Get(system).JoinAsync(self, ct);
+            Console.WriteLine($"demo node up; watch it with: actorface monitor --seed-nodes {self}");
+            await DemoPublisher.RunAsync(system, n, TimeSpan.FromSeconds(1), ct);
+            await system.Terminate();
+            return 0;
+        });
+        return demo;
     }
 
     private static int Port(int port) => port is >= 0 and <= 65535 ? port : throw new ArgumentException($"--port {port}: must be 0..65535");

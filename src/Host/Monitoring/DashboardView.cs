@@ -59,19 +59,19 @@ public static class DashboardView
     private static Table Ranks(MonitorSnapshot s)
     {
         var table = new Table().Border(TableBorder.Rounded).BorderColor(Color.Grey39).Title("ranks")
-            .AddColumns("rank", "node", "state", "gen", "step", "samples/s", "loss", "lr", "grad", "RSS", "GPU", "age", "step time");
+            .AddColumns("rank", "node", "state", "gen", "step", "samples/s", "loss", "lr", "grad", "RSS", "GPU", "age", "step ms", "step time");
         var maxTotal = s.Workers.Count == 0 ? 1 : Math.Max(1e-9, s.Workers.Max(w => w.Latest.StepTime.TotalMs));
         foreach (var o in s.Workers)
         {
             var w = o.Latest;
             var dim = o.Stale ? "grey" : "default";
             table.AddRow(
-                new Markup($"[{dim}]{w.Rank}[/]"), new Markup($"[{dim}]{Markup.Escape(w.Node)}[/]"),
+                new Markup($"[{dim}]{w.Rank}[/]"), new Markup($"[{dim}]{Markup.Escape(ShortNode(w.Node))}[/]"),
                 new Markup($"[{StateColor(w.State, o.Stale)}]{w.State}{(o.Stale ? " (stale)" : "")}[/]"),
                 new Text(w.Generation.ToString(CultureInfo.InvariantCulture)), new Text(w.GlobalStep.ToString(CultureInfo.InvariantCulture)),
                 new Text(F(w.SamplesPerSecond, 1)), new Text(F(w.Loss, 4)), new Text(w.LearningRate.ToString("G3", CultureInfo.InvariantCulture)),
                 new Text(F(w.GradNorm, 2)), new Text(Bytes(w.RssBytes)), new Text(Bytes(w.GpuMemoryBytes)), new Text($"{o.AgeSeconds:F0}s"),
-                new Markup(BreakdownBar(w.StepTime, maxTotal, 30) + $" {w.StepTime.TotalMs:F0}ms"));
+                new Text(F(w.StepTime.TotalMs, 0)), new Markup(BreakdownBar(w.StepTime, maxTotal, 24)));
         }
         table.Caption(string.Join("  ", Phases.Select(p => $"[{p.Color}]█[/] {p.Name}")));
         return table;
@@ -130,6 +130,13 @@ public static class DashboardView
             var n = (int)Math.Round(p.Ms(t) / maxTotalMs * width);
             return n > 0 ? $"[{p.Color}]{new string('█', n)}[/]" : "";
         }));
+
+    /// <summary>`akka.tcp://actorface@10.0.0.5:4053` -> `10.0.0.5:4053`: the system name is the same for every rank.</summary>
+    internal static string ShortNode(string node)
+    {
+        var at = node.IndexOf('@');
+        return node.StartsWith("akka", StringComparison.Ordinal) && at > 0 ? node[(at + 1)..] : node;
+    }
 
     private static string StateColor(WorkerState state, bool stale) => stale ? "grey" : state switch
     {

@@ -32,7 +32,7 @@ internal static class StatusPage
   .bar span { display:block; height:100%; }
   .legend span { display:inline-block; margin-right:10px; color:var(--dim); } .legend i { display:inline-block; width:9px; height:9px; margin-right:4px; }
   ul.events { list-style:none; margin:0; padding:0; max-height:220px; overflow:auto; }
-  ul.events li { padding:2px 0; border-bottom:1px solid var(--line); } .kind { display:inline-block; width:200px; color:var(--dim); }
+  ul.events li { padding:2px 0; border-bottom:1px solid var(--line); } .kind { display:inline-block; width:240px; white-space:nowrap; color:var(--dim); }
   .k-Failed, .k-RecoveryStarted { color:var(--bad); } .k-Recovered, .k-Joined { color:var(--ok); } .k-CheckpointManifested { color:#6aa9ff; }
   #error { color:var(--bad); }
 </style>
@@ -109,7 +109,7 @@ function render(s) {
   const maxMs = Math.max(1, ...s.workers.map(w => PHASES.reduce((t, [k]) => t + w.latest.stepTime[k], 0)));
   rows("ranks", s.workers.map(o => { const w = o.latest, t = w.stepTime, total = PHASES.reduce((a, [k]) => a + t[k], 0);
     const bar = PHASES.map(([k, n, col]) => `<span title="${n}: ${num(t[k], 1)} ms" style="width:${100 * t[k] / maxMs}%;background:${col}"></span>`).join("");
-    return `<tr class="${o.stale ? "stale" : ""}" data-rank="${w.rank}"><td>${w.rank}</td><td class="l">${esc(w.node)}</td>` +
+    return `<tr class="${o.stale ? "stale" : ""}" data-rank="${w.rank}"><td>${w.rank}</td><td class="l">${esc(w.node.replace(/^akka[^@]*@/, ""))}</td>` +
       `<td class="l state-${w.state}">${w.state}${o.stale ? " (stale)" : ""}</td><td>${w.generation}</td><td>${w.globalStep}</td>` +
       `<td>${num(w.samplesPerSecond, 1)}</td><td>${num(w.loss, 4)}</td><td>${sci(w.learningRate)}</td><td>${num(w.gradNorm, 2)}</td>` +
       `<td>${bytes(w.rssBytes)}</td><td>${bytes(w.gpuMemoryBytes)}</td><td>${num(o.ageSeconds, 1)} s</td>` +

@@ -38,5 +38,7 @@ public class DashboardViewTests
         Assert.Equal("▁█", DashboardView.Sparkline([1.0, 2.0, 3.0], 2));
         var bar = DashboardView.BreakdownBar(new StepTimeBreakdown(0, 10, 0, 10, 0, 0), 20, 10);
         Assert.Equal(10, bar.Count(c => c == '█'));
+        Assert.Equal("10.0.0.5:4053", DashboardView.ShortNode("akka.tcp://actorface@10.0.0.5:4053"));
+        Assert.Equal("node-a", DashboardView.ShortNode("node-a"));
     }
 }
