@@ -27,6 +27,7 @@ public static class SettingsDump
         yield return ("verbose", s.Verbose);
         yield return ("frequent", s.Frequent);
         yield return ("gradient_acc", s.GradientAcc);
+        yield return ("grad_allreduce_fp16", s.GradAllreduceFp16);
         yield return ("seed", s.Seed);
         yield return ("num_workers", s.NumWorkers);
         yield return ("dataset", s.Dataset);

@@ -35,6 +35,7 @@ public sealed record TrainingSettings
     public int Verbose { get; init; } = 2000;
     public int Frequent { get; init; } = 10;
     public int GradientAcc { get; init; } = 1;
+    public bool GradAllreduceFp16 { get; init; } = true;
     public int Seed { get; init; } = 2048;
     public int NumWorkers { get; init; } = 2;
 

@@ -71,7 +71,8 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
         var s = _launch.Settings;
         var g = _launch.Generation;
         var collective = _launch.LocalCollective ?? _launch.Services.Collectives.ConnectTcp(
-            _launch.Rank, g.Ranks.Select(r => IPEndPoint.Parse(r.Endpoint)).ToList(), s.Cluster.CollectiveTimeout);
+            _launch.Rank, g.Ranks.Select(r => IPEndPoint.Parse(r.Endpoint)).ToList(), s.Cluster.CollectiveTimeout,
+            $"actorface-generation-{g.Generation}");
         _launch.Collective.Set(collective);
         var plan = new StepPlan(g.DatasetCount, g.WorldSize, s.BatchSize, s.NumEpoch, s.NumImage, s.WarmupEpoch);
         _context = new RankContext(s, g.Generation, _launch.Rank, g.WorldSize, _launch.Slot.Slot, collective, plan, g.StartStep);

@@ -81,8 +81,9 @@ public interface ICollectiveFactory
     /// <summary>All ranks of the world live in this process.</summary>
     ICollective[] CreateLocal(int worldSize, TimeSpan timeout);
 
-    /// <summary>One rank of a world spread over processes; blocks until every rank is connected.</summary>
-    ICollective ConnectTcp(int rank, IReadOnlyList<IPEndPoint> endpoints, TimeSpan timeout);
+    /// <summary>One rank of a world spread over processes; blocks until every rank is connected. The session token
+    /// (job + generation) keeps a straggler of an aborted generation out of the new ring.</summary>
+    ICollective ConnectTcp(int rank, IReadOnlyList<IPEndPoint> endpoints, TimeSpan timeout, string session);
 }
 
 /// <summary>Verification on rank 0 (every `verbose` steps and at the end); returns the log lines.</summary>

@@ -32,6 +32,7 @@ public static class ConfigSchema
         ["dali"] = ConfigKind.Bool,
         ["dali_aug"] = ConfigKind.Bool,
         ["gradient_acc"] = ConfigKind.Int,
+        ["grad_allreduce_fp16"] = ConfigKind.Bool,
         ["seed"] = ConfigKind.Int,
         ["num_workers"] = ConfigKind.Int,
         ["rec"] = ConfigKind.String,

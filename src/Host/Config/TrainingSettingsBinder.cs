@@ -31,6 +31,7 @@ public static class TrainingSettingsBinder
             Verbose = r.Get<int>("verbose"),
             Frequent = r.Get<int>("frequent"),
             GradientAcc = r.Get<int>("gradient_acc"),
+            GradAllreduceFp16 = r.Get<bool>("grad_allreduce_fp16"),
             Seed = r.Get<int>("seed"),
             NumWorkers = r.Get<int>("num_workers"),
             Rec = r.Get<string>("rec"),
