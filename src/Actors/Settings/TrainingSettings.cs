@@ -12,8 +12,8 @@ public readonly record struct MarginList(double M1, double M2, double M3)
 }
 
 /// <summary>
-/// The `actorface { }` section of the configuration, bound once (Host/Config) and handed to the actors.
-/// Defaults equal src/Host/Config/actorface-reference.conf, which equals arcface_torch configs/base.py.
+/// The `actorface { }` section of the configuration, bound once (Host/Configuration) and handed to the actors.
+/// Defaults equal src/Host/Configuration/actorface-reference.conf, which equals arcface_torch configs/base.py.
 /// </summary>
 public sealed record TrainingSettings
 {

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using ActorFace.Actors.Training;
-using ActorFace.Host.Cluster;
-using ActorFace.Host.Config;
+using ActorFace.Host.Clustering;
+using ActorFace.Host.Configuration;
 
 namespace ActorFace.Host.Commands;
 

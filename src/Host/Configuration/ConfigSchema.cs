@@ -1,4 +1,4 @@
-namespace ActorFace.Host.Config;
+namespace ActorFace.Host.Configuration;
 
 public enum ConfigKind { Int, Long, Double, Bool, String, StringList, DoubleList, Duration }
 

@@ -1,6 +1,6 @@
 using ActorFace.Actors.Settings;
 
-namespace ActorFace.Host.Config;
+namespace ActorFace.Host.Configuration;
 
 /// <summary>Binds the merged `actorface` section to <see cref="TrainingSettings"/> and checks value ranges.</summary>
 public static class TrainingSettingsBinder

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 
-namespace ActorFace.Host.Cluster;
+namespace ActorFace.Host.Clustering;
 
 /// <summary>
 /// Command-line shortcuts for the `actorface.cluster` keys; they become --set overrides, so the precedence and the

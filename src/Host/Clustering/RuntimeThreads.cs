@@ -1,6 +1,6 @@
 using ActorFace.Actors.Settings;
 
-namespace ActorFace.Host.Cluster;
+namespace ActorFace.Host.Clustering;
 
 public static class RuntimeThreads
 {

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Akka.Configuration.Hocon;
 
-namespace ActorFace.Host.Config;
+namespace ActorFace.Host.Configuration;
 
 /// <summary>Typed reads of `actorface.*` leaves with errors that name the key and the layer it came from.</summary>
 public static class ConfigValues

@@ -1,7 +1,7 @@
 using Akka.Configuration;
 using Akka.Configuration.Hocon;
 
-namespace ActorFace.Host.Config;
+namespace ActorFace.Host.Configuration;
 
 /// <summary>One source of configuration (the reference, a file, the environment, a --set) with its name.</summary>
 public sealed record ConfigLayer(string Source, Akka.Configuration.Config Config)

@@ -1,4 +1,4 @@
-namespace ActorFace.Host.Config;
+namespace ActorFace.Host.Configuration;
 
 public sealed class OutputDirectoryException(string message, Exception? inner = null) : Exception(message, inner);
 

@@ -1,7 +1,7 @@
 using System.Collections;
 using System.Text.Json;
 
-namespace ActorFace.Host.Config;
+namespace ActorFace.Host.Configuration;
 
 /// <summary>The merged configuration: the training settings plus the raw HOCON (its `akka` section feeds the actor system).</summary>
 public sealed record LoadedConfig(ActorFace.Actors.Settings.TrainingSettings Settings, Akka.Configuration.Config Hocon,
@@ -14,7 +14,7 @@ public sealed record LoadedConfig(ActorFace.Actors.Settings.TrainingSettings Set
 public static class TrainingConfigLoader
 {
     public const string EnvPrefix = "ACTORFACE__";
-    private const string ReferenceResource = "ActorFace.Host.Config.actorface-reference.conf";
+    private const string ReferenceResource = "ActorFace.Host.Configuration.actorface-reference.conf";
 
     public static string ReferenceText()
     {

@@ -4,7 +4,7 @@ using ActorFace.Actors.Settings;
 using ActorFace.Actors.Workers;
 using Akka.Actor;
 
-namespace ActorFace.Host.Cluster;
+namespace ActorFace.Host.Clustering;
 
 /// <summary>One training process: its actor system, cluster membership, the job's actors, and a clean shutdown.</summary>
 public static class ClusterRuntime

@@ -1,9 +1,9 @@
 using System.Collections;
 using System.Text.Json;
 using ActorFace.Actors.Settings;
-using ActorFace.Host.Config;
+using ActorFace.Host.Configuration;
 
-namespace ActorFace.Host.Tests.Config;
+namespace ActorFace.Host.Tests.Configuration;
 
 public sealed class TrainingConfigLoaderTests : IDisposable
 {

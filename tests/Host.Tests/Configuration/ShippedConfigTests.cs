@@ -1,7 +1,7 @@
 using System.Collections;
-using ActorFace.Host.Config;
+using ActorFace.Host.Configuration;
 
-namespace ActorFace.Host.Tests.Config;
+namespace ActorFace.Host.Tests.Configuration;
 
 public sealed class ShippedConfigTests
 {
