@@ -1,4 +1,5 @@
 using ActorFace.Actors.Checkpoints;
+using ActorFace.Actors.Monitoring;
 
 namespace ActorFace.Actors.Coordination;
 
@@ -14,7 +15,8 @@ public sealed record StartRegroupTimer : CoordinatorCommand;
 
 public sealed record CancelRegroupTimer : CoordinatorCommand;
 
-public sealed record Log(string Message) : CoordinatorCommand;
+/// <summary>A log line, also published to monitors as a cluster event of <c>Kind</c>.</summary>
+public sealed record Log(string Message, ClusterEventKind Kind = ClusterEventKind.Info) : CoordinatorCommand;
 
 /// <summary>The job is over; tell every node (they shut their processes down).</summary>
 public sealed record EndJob(bool Success, string Message, long Step) : CoordinatorCommand;

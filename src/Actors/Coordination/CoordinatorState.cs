@@ -1,4 +1,5 @@
 using ActorFace.Actors.Checkpoints;
+using ActorFace.Actors.Monitoring;
 using ActorFace.Actors.Protocol;
 using ActorFace.Actors.Settings;
 
@@ -48,6 +49,8 @@ public sealed class CoordinatorState
     public long StartStep { get; private set; }
     public long LastCompleteStep => _resume?.Manifest.Step ?? 0;
     public int RegisteredSlots => _nodes.Sum(n => n.Endpoints.Length);
+    public IReadOnlyList<string> Nodes => _nodes.Select(n => n.NodeId).ToList();
+    public long EndStepOfPlan => Plan is null ? 0 : EndStep(Plan);
 
     public IReadOnlyList<CoordinatorCommand> Register(RegisterNode r)
     {
@@ -72,7 +75,7 @@ public sealed class CoordinatorState
         _nodes.Add(new Node(r.NodeId, r.Endpoints, r.DatasetCount));
         var commands = new List<CoordinatorCommand>
         {
-            new Log($"node {r.NodeId} joined with {r.Endpoints.Length} rank slot(s); {RegisteredSlots} registered, {_settings.EffectiveMinWorkers} needed"),
+            new Log($"node {r.NodeId} joined with {r.Endpoints.Length} rank slot(s); {RegisteredSlots} registered, {_settings.EffectiveMinWorkers} needed", ClusterEventKind.Joined),
         };
         var standby = Current is Phase.Running or Phase.Aborting;
         commands.Add(new SendToNode(r.NodeId, new NodeAccepted(r.NodeId, standby)));
@@ -85,7 +88,7 @@ public sealed class CoordinatorState
     {
         if (_nodes.RemoveAll(n => n.NodeId == nodeId) == 0 || Current == Phase.Ended)
             return [];
-        var commands = new List<CoordinatorCommand> { new Log($"node {nodeId} left the cluster") };
+        var commands = new List<CoordinatorCommand> { new Log($"node {nodeId} left the cluster", ClusterEventKind.Left) };
         if (Current == Phase.Running && Ranks.Any(r => r.NodeId == nodeId))
             commands.AddRange(Abort($"node {nodeId} was lost", exclude: nodeId));
         else if (Current == Phase.Aborting && _abortPending.Remove(nodeId) && _abortPending.Count == 0)
@@ -230,7 +233,7 @@ public sealed class CoordinatorState
         Current = Phase.Running;
         var from = _resume is { } m ? $"from checkpoint step {m.Manifest.Step} (world {m.Manifest.WorldSize}) as step {StartStep}" : "from scratch";
         yield return new Log($"generation {Generation}: {ranks.Count} rank(s) on {ranks.Select(x => x.NodeId).Distinct().Count()} node(s), starting {from}; " +
-                             $"{plan.StepsPerEpoch} steps/epoch, {EndStep(plan)} steps in all");
+                             $"{plan.StepsPerEpoch} steps/epoch, {EndStep(plan)} steps in all", Generation > 1 ? ClusterEventKind.Recovered : ClusterEventKind.Info);
         var local = ranks.Select(x => x.NodeId).Distinct().Count() == 1;
         var start = new StartGeneration(Generation, [.. ranks], local, plan.DatasetCount, _resume?.Path ?? "", StartStep, _leaseStep, _leaseAction);
         foreach (var command in ToGeneration(start))
@@ -259,7 +262,7 @@ public sealed class CoordinatorState
     private IEnumerable<CoordinatorCommand> Abort(string reason, string? exclude)
     {
         Restarts++;
-        var commands = new List<CoordinatorCommand> { new Log($"generation {Generation} aborted: {reason}") };
+        var commands = new List<CoordinatorCommand> { new Log($"generation {Generation} aborted: {reason}", ClusterEventKind.RecoveryStarted) };
         if (Restarts > _settings.Cluster.MaxRestarts)
         {
             Current = Phase.Ended;

@@ -1,4 +1,5 @@
 using ActorFace.Actors.Checkpoints;
+using ActorFace.Actors.Monitoring;
 using ActorFace.Actors.Protocol;
 using ActorFace.Actors.Settings;
 using Akka.Actor;
@@ -22,6 +23,8 @@ public sealed class TrainingCoordinator : ReceiveActor, IWithTimers
     private readonly Dictionary<string, IActorRef> _nodes = [];
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly EventStream _events = Context.System.EventStream;
+    private readonly CoordinatorMonitoring _monitoring =
+        new(Context.System, Akka.Cluster.Cluster.Get(Context.System).SelfAddress.ToString());
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -42,7 +45,12 @@ public sealed class TrainingCoordinator : ReceiveActor, IWithTimers
         Receive<GenerationAborted>(a => Execute(_state.GenerationAborted(a)));
         Receive<CheckpointSaved>(c => Execute(_state.CheckpointSaved(c)));
         Receive<RankFinished>(f => Execute(_state.RankFinished(f)));
-        Receive<TrainingProgress>(p => _events.Publish(p));
+        Receive<TrainingProgress>(p =>
+        {
+            _events.Publish(p);
+            _monitoring.Progress(p, _state);
+        });
+        Receive<PublishMetrics>(_ => _monitoring.Publish(_state));
         Receive<RegroupTimeout>(_ => Execute(_state.RegroupTimedOut()));
         Receive<Terminated>(t =>
         {
@@ -56,6 +64,11 @@ public sealed class TrainingCoordinator : ReceiveActor, IWithTimers
     public static Props Props(TrainingSettings settings) => Akka.Actor.Props.Create(() => new TrainingCoordinator(settings));
 
     private sealed class RegroupTimeout { public static readonly RegroupTimeout Instance = new(); }
+
+    private sealed class PublishMetrics { public static readonly PublishMetrics Instance = new(); }
+
+    protected override void PreStart() =>
+        Timers.StartPeriodicTimer(PublishMetrics.Instance, PublishMetrics.Instance, TimeSpan.FromSeconds(2));
 
     public CoordinatorState State => _state;
 
@@ -73,6 +86,8 @@ public sealed class TrainingCoordinator : ReceiveActor, IWithTimers
                 return;
             }
         }
+        if (commands.Count > 0)
+            _monitoring.Publish(_state);
     }
 
     private void Run(CoordinatorCommand command)
@@ -88,6 +103,8 @@ public sealed class TrainingCoordinator : ReceiveActor, IWithTimers
                     _state.ManifestWritten(write.Manifest, path);
                     _store.Prune(_settings.KeepCheckpoints);
                     _log.Info("checkpoint of step {0} complete: {1}", write.Manifest.Step, path);
+                    _monitoring.Checkpoint(write.Manifest.Step, path);
+                    _monitoring.Event(ClusterEventKind.CheckpointManifested, _state.Generation, write.Manifest.Step, $"checkpoint of step {write.Manifest.Step} complete");
                     break;
                 case ClearCheckpoints:
                     if (Directory.Exists(_store.Root))
@@ -104,10 +121,12 @@ public sealed class TrainingCoordinator : ReceiveActor, IWithTimers
                     break;
                 case Log log:
                     _log.Info(log.Message);
+                    _monitoring.Event(log.Kind, _state.Generation, _state.LastCompleteStep, log.Message);
                     break;
                 case EndJob end:
                     var ended = new TrainingEnded(end.Success, end.Message, end.Step);
                     if (end.Success) _log.Info(end.Message); else _log.Error(end.Message);
+                    _monitoring.Event(end.Success ? ClusterEventKind.Info : ClusterEventKind.Failed, _state.Generation, end.Step, end.Message);
                     foreach (var n in _nodes.Values)
                         n.Tell(ended);
                     _events.Publish(ended);

@@ -66,7 +66,9 @@ public static class ClusterHocon
               type = PinnedDispatcher
             }
             """;
-        var config = ConfigurationFactory.ParseString(hocon).WithFallback(ConfigurationFactory.ParseString(WireSerializer.Hocon));
+        var config = ConfigurationFactory.ParseString(hocon)
+            .WithFallback(ConfigurationFactory.ParseString(WireSerializer.Hocon))
+            .WithFallback(Monitoring.MonitoringConfig.Default);
         return extraHocon is null ? config : ConfigurationFactory.ParseString(extraHocon).WithFallback(config);
     }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using ActorFace.Actors.Checkpoints;
 using ActorFace.Actors.Coordination;
 using ActorFace.Actors.Logging;
+using ActorFace.Actors.Monitoring;
 using ActorFace.Actors.Protocol;
 using ActorFace.Actors.Settings;
 using Akka.Actor;
@@ -35,6 +36,7 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
     private string? _pendingCheckpointDir;
     private List<string>? _oldRankDirectories;
     private long _granted;
+    private long? _lastStepEnd;
 
     public IStash Stash { get; set; } = null!;
 
@@ -165,11 +167,15 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
             var step = _done + 1;
             if (batch.Step != step)
                 throw new InvalidOperationException($"rank {_launch.Rank} expected the batch of step {step} but got step {batch.Step}");
+            var waited = _lastStepEnd is { } end ? System.Diagnostics.Stopwatch.GetElapsedTime(end) : TimeSpan.Zero;
             var result = _trainer!.Step(step, batch.Images, batch.Labels);
+            _lastStepEnd = System.Diagnostics.Stopwatch.GetTimestamp();
             if (double.IsNaN(result.Loss))
                 _log.Warning("rank {0}: loss is NaN at step {1}", _launch.Rank, step);
             _done = step;
             var line = _speed!.Step(step, result.Loss, batch.Epoch, result.NextLearningRate, result.GradScale);
+            if (line is not null)
+                PublishMetrics(WorkerState.Training, step, result, waited);
             if (IsRank0 && line is not null)
             {
                 _trainingLog!.Write(line);
@@ -185,8 +191,20 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
             EndOfLease();
     }
 
+    private void PublishMetrics(WorkerState state, long step, RankStepResult? result = null, TimeSpan waited = default)
+    {
+        var t = result?.Timings;
+        var breakdown = t is null ? StepTimeBreakdown.Zero : new StepTimeBreakdown(waited.TotalMilliseconds, t.Forward.TotalMilliseconds,
+            t.PartialFC.TotalMilliseconds, t.Backward.TotalMilliseconds, t.AllReduce.TotalMilliseconds, t.Optimizer.TotalMilliseconds);
+        MetricsPublisher.Publish(Context.System, new WorkerMetrics(_launch.Slot.NodeId, _launch.Rank, _launch.WorldSize,
+            _launch.Generation.Generation, state, step, _speed?.LastSamplesPerSecond ?? 0, _speed?.LastLossAverage ?? double.NaN,
+            result?.NextLearningRate ?? double.NaN, result?.GradNorm ?? double.NaN, breakdown,
+            Environment.WorkingSet, 0, MetricClock.NowMs()));
+    }
+
     private void EndOfLease()
     {
+        _lastStepEnd = null; // waiting for the next lease is not waiting for data
         if (_leaseAction == LeaseAction.Halt)
         {
             SaveBackbone();
@@ -194,6 +212,7 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
             return;
         }
         // Checkpoint (also before finishing): replica here, shard in the ClassShardActor, in parallel.
+        PublishMetrics(WorkerState.Checkpointing, _done);
         var final = _store.RankDirectory(_done, _launch.Rank);
         var temp = final + $".partial-{Guid.NewGuid():N}";
         Directory.CreateDirectory(temp);

@@ -21,7 +21,8 @@ public sealed record RankContext(
 
 /// <summary>Loss of the step (same on every rank), the LR the next step uses (what arcface_torch logs) and the
 /// GradScaler's scale (NaN without fp16).</summary>
-public readonly record struct RankStepResult(double Loss, double NextLearningRate, double GradScale = double.NaN);
+public readonly record struct RankStepResult(double Loss, double NextLearningRate, double GradScale = double.NaN,
+    double GradNorm = double.NaN, ActorFace.Model.Training.StepTimings? Timings = null);
 
 /// <summary>
 /// One rank's numeric work (backbone replica, optimiser, LR schedule; the class shard is passed in), driven by

@@ -11,7 +11,7 @@ public static class ClusterRuntime
 {
     /// <summary>Runs this process's part of the job; returns how the job ended (or why this node could not take part).</summary>
     public static async Task<TrainingEnded> RunAsync(TrainingSettings settings, Akka.Configuration.Config userHocon,
-        Func<RankServices> services, TextWriter console)
+        Func<RankServices> services, TextWriter console, Func<ActorSystem, IAsyncDisposable>? attach = null)
     {
         // The job file's own `akka { }` section (if any) wins over ours.
         var akka = userHocon.WithFallback(ClusterHocon.Build(settings));
@@ -28,6 +28,7 @@ public static class ClusterRuntime
             }
             var self = Akka.Cluster.Cluster.Get(system).SelfAddress;
             console.WriteLine($"actorface node {self} up; {settings.Cluster.WorkersPerNode} rank slot(s); waiting for {settings.EffectiveMinWorkers} rank(s)");
+            await using var attached = attach?.Invoke(system);
             var outcome = TrainingNode.Start(system, settings, services(), console);
             var terminated = system.WhenTerminated;
             var first = await Task.WhenAny(outcome, terminated);
