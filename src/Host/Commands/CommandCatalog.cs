@@ -9,5 +9,7 @@ public static class CommandCatalog
     {
         yield return EvalCommand.Create();
         yield return MakeBinCommand.Create();
+        yield return EvalIjbCommand.Create();
+        yield return EmbedCommand.Create();
     }
 }
