@@ -27,7 +27,7 @@ public static class PickleGuard
     /// <see cref="UnsafePickleException"/> (an IOException: refused global), both naming <paramref name="what"/>.</summary>
     public static void Check(ReadOnlySpan<byte> data, IReadOnlySet<string> allowedGlobals, string what)
     {
-        if (data.Length == 0) throw new InvalidDataException($"{what}: not a pickle (empty file)");
+        if (data.Length == 0) throw new InvalidDataException($"{what}: not a valid pickle (empty file)");
         // Recent stack pushes that are known strings (null = some other value), for STACK_GLOBAL operands.
         var recent = new List<string?>();
         var memo = new Dictionary<long, string?>();
@@ -35,13 +35,13 @@ public static class PickleGuard
         bool first = true;
         while (true)
         {
-            if (pos >= data.Length) throw new InvalidDataException($"{what}: truncated pickle (no STOP opcode)");
+            if (pos >= data.Length) throw new InvalidDataException($"{what}: not a valid pickle (truncated: no STOP opcode)");
             byte op = data[pos];
             int at = pos++;
             if (!Args.TryGetValue(op, out var kind))
                 throw new InvalidDataException(first
-                    ? $"{what}: not a pickle (first byte 0x{op:x2} is no pickle opcode)"
-                    : $"{what}: invalid pickle opcode 0x{op:x2} at byte {at}");
+                    ? $"{what}: not a valid pickle (first byte 0x{op:x2} is no pickle opcode)"
+                    : $"{what}: not a valid pickle (invalid opcode 0x{op:x2} at byte {at})");
             first = false;
             string? pushedString = null;
             string[] lines = Array.Empty<string>();
@@ -128,7 +128,7 @@ public static class PickleGuard
     {
         pos += lengthBytes;
         if (length > (ulong)(data.Length - pos))
-            throw new InvalidDataException($"{what}: truncated pickle (opcode 0x{op:x2} wants {length} bytes at byte {pos})");
+            throw new InvalidDataException($"{what}: not a valid pickle (truncated: opcode 0x{op:x2} wants {length} bytes at byte {pos})");
         int n = (int)length;
         string? s = StringPushes.Contains(op)
             ? (op is (byte)'T' or (byte)'U' ? Encoding.Latin1.GetString(data.Slice(pos, n)) : Encoding.UTF8.GetString(data.Slice(pos, n)))
@@ -139,13 +139,13 @@ public static class PickleGuard
 
     static void Need(ReadOnlySpan<byte> data, int pos, int n, string what)
     {
-        if (pos + n > data.Length) throw new InvalidDataException($"{what}: truncated pickle at byte {pos}");
+        if (pos + n > data.Length) throw new InvalidDataException($"{what}: not a valid pickle (truncated at byte {pos})");
     }
 
     static string ReadLine(ReadOnlySpan<byte> data, ref int pos, string what)
     {
         int nl = data[pos..].IndexOf((byte)'\n');
-        if (nl < 0) throw new InvalidDataException($"{what}: truncated pickle (unterminated line at byte {pos})");
+        if (nl < 0) throw new InvalidDataException($"{what}: not a valid pickle (unterminated line at byte {pos})");
         var s = Encoding.UTF8.GetString(data.Slice(pos, nl));
         pos += nl + 1;
         return s;

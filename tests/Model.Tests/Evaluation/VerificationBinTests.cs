@@ -101,7 +101,7 @@ public class VerificationBinTests : IDisposable
         var path = Write("photo.bin", new byte[] { 0xff, 0xd8, 0xff, 0xe0, 1, 2 });
         var e = Assert.Throws<InvalidDataException>(() => VerificationBin.Load(path));
         Assert.Contains(path, e.Message);
-        Assert.Contains("not a pickle", e.Message);
+        Assert.Contains("not a valid pickle", e.Message);
     }
 
     [Fact]
