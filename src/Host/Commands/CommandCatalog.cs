@@ -11,5 +11,6 @@ public static class CommandCatalog
         yield return MakeBinCommand.Create();
         yield return EvalIjbCommand.Create();
         yield return EmbedCommand.Create();
+        yield return BenchCollectivesCommand.Create();
     }
 }
