@@ -36,6 +36,23 @@ public class EvalCommandTests : IDisposable
     }
 
     [Fact]
+    public void EvaluatesWithTorchBackboneAndRefusesMismatchedWeights()
+    {
+        // a freshly initialised MobileFaceNet saved in PyTorch format keeps this test fast
+        var weights = Path.Combine(dir, "mbf.pth");
+        using (var mbf = ActorFace.Model.Backbones.BackboneFactory.Create("mbf"))
+            ActorFace.Model.Backbones.StateDictFile.Save(mbf, weights);
+        var (code, output, err) = CommandRunner.Run("eval", "--bin", SharedPaths.Data("small_lfw.bin"), "--network", "mbf", "--weights", weights, "--batch", "20", "--json");
+        Assert.True(code == 0, err);
+        var xnorm = JsonDocument.Parse(output).RootElement[0].GetProperty("xnorm").GetDouble();
+        Assert.True(double.IsFinite(xnorm) && xnorm > 0);
+
+        var wrong = CommandRunner.Run("eval", "--bin", SharedPaths.Data("small_lfw.bin"), "--network", "r18", "--weights", weights);
+        Assert.Equal(2, wrong.Code);
+        Assert.Contains(weights, wrong.Err);
+    }
+
+    [Fact]
     public void NotAPickleIsAOneLineErrorNamingTheFile()
     {
         var fake = Path.Combine(dir, "fake.bin");
