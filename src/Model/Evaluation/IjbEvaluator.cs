@@ -38,7 +38,7 @@ public static class IjbEvaluator
         {
             int count = Math.Min(chunk, meta.Faces.Count - start);
             var batch = new RgbImage[2 * count];
-            Parallel.For(0, count, i =>
+            Parallelism.For(count, i =>
             {
                 var face = meta.Faces[start + i];
                 var aligned = FaceAligner.Align(ImageCodec.DecodeFile(meta.ImagePath(face)), face.Landmarks);
@@ -60,7 +60,7 @@ public static class IjbEvaluator
 
         var templates = PoolTemplates(meta.Faces, features);
         var scores = new double[meta.PairGenuine.Length];
-        Parallel.For(0, scores.Length, i =>
+        Parallelism.For(scores.Length, i =>
         {
             if (!templates.TryGetValue(meta.PairTemplate1[i], out var t1) || !templates.TryGetValue(meta.PairTemplate2[i], out var t2))
                 throw new InvalidDataException(

@@ -71,8 +71,7 @@ public sealed class OnnxFaceEmbedder : IFaceEmbedder
         var result = new float[faces.Count][];
         int chunk = fixedBatch > 0 ? fixedBatch : batchSize;
         int chunks = (faces.Count + chunk - 1) / chunk;
-        var po = new ParallelOptions { MaxDegreeOfParallelism = parallelRuns };
-        Parallel.For(0, chunks, po, c =>
+        Parallelism.For(chunks, c =>
         {
             int start = c * chunk, count = Math.Min(chunk, faces.Count - start);
             // A fixed-batch graph must always get its full batch: pad the tail with copies and drop their rows.
@@ -85,7 +84,7 @@ public sealed class OnnxFaceEmbedder : IFaceEmbedder
             var data = outputs[0].GetTensorDataAsSpan<float>();
             int dim = data.Length / fed;
             for (int i = 0; i < count; i++) result[start + i] = data.Slice(i * dim, dim).ToArray();
-        });
+        }, parallelRuns);
         return result;
     }
 

@@ -62,10 +62,12 @@ public sealed class VerificationBin
     public RgbImage[] DecodeImages()
     {
         var faces = new RgbImage[Images.Count];
-        Parallel.For(0, faces.Length, i =>
+        Parallelism.For(faces.Length, i =>
         {
             var img = ImageCodec.Decode(Images[i], $"{Name}: image {i}");
-            faces[i] = img.Width == RgbImage.FaceSize ? img : ImageOps.ResizeShort(img, RgbImage.FaceSize);
+            img = img.Width == RgbImage.FaceSize ? img : ImageOps.ResizeShort(img, RgbImage.FaceSize);
+            faces[i] = img.IsFaceSized ? img
+                : throw new InvalidDataException($"{Name}: image {i} is {img.Width}x{img.Height} after MXNet's resize_short; verification needs square 112x112 faces");
         });
         return faces;
     }

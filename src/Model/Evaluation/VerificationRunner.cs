@@ -17,7 +17,7 @@ public sealed class DecodedVerificationSet
         IsSame = bin.IsSame;
         var faces = bin.DecodeImages();
         var mirrors = new RgbImage[faces.Length];
-        Parallel.For(0, faces.Length, i => mirrors[i] = faces[i].FlipHorizontal());
+        Parallelism.For(faces.Length, i => mirrors[i] = faces[i].FlipHorizontal());
         FacesAndMirrors = faces.Concat(mirrors).ToArray();
     }
 
