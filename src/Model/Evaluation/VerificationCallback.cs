@@ -22,7 +22,7 @@ public sealed class VerificationCallback
     public IReadOnlyList<string> Targets => sets.Select(s => s.Name).ToList();
     public IReadOnlyDictionary<string, double> HighestAccuracy => highest;
 
-    public VerificationCallback(int frequent, IEnumerable<string> valTargets, string recDir, Action<string> log, int batchSize = 10)
+    public VerificationCallback(int frequent, IEnumerable<string> valTargets, string recDir, Action<string> log, int batchSize = 64)
     {
         if (frequent <= 0) throw new ArgumentOutOfRangeException(nameof(frequent), "verbose must be positive");
         this.frequent = frequent;
