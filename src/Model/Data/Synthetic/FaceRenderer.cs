@@ -2,7 +2,7 @@ namespace ActorFace.Model.Data.Synthetic;
 
 /// <summary>
 /// Paints the canonical (frontal, neutral light) face of a <see cref="FaceIdentity"/> into a premultiplied RGBA
-/// 112x112 byte template (2x2 supersampled). Layers, back to front: long hair, ears, neck, head with jaw and
+/// 112x112 byte template. Layers, back to front: long hair, ears, neck, head with jaw and
 /// shading, hair cap by style, brows, eyes (white, iris, pupil, lid), glasses, nose, beard, lips, moles, blush.
 /// Pixels outside the person have alpha 0, so each sample gets its own background.
 /// </summary>
@@ -12,21 +12,16 @@ public static class FaceRenderer
 
     public static byte[] RenderTemplate(FaceIdentity id)
     {
+        // one sample per pixel: the per-sample bilinear warp already softens the edges, and templates must be
+        // cheap because a sampler over thousands of people renders each one on first use
         var t = new byte[S * S * 4];
-        Span<float> acc = stackalloc float[4];
         Span<float> px = stackalloc float[4];
         for (int y = 0; y < S; y++)
             for (int x = 0; x < S; x++)
             {
-                acc.Clear();
-                for (int sy = 0; sy < 2; sy++)
-                    for (int sx = 0; sx < 2; sx++)
-                    {
-                        Shade(id, x + 0.25f + 0.5f * sx, y + 0.25f + 0.5f * sy, px);
-                        acc[0] += px[0] * px[3]; acc[1] += px[1] * px[3]; acc[2] += px[2] * px[3]; acc[3] += px[3];
-                    }
+                Shade(id, x + 0.5f, y + 0.5f, px);
                 int o = (y * S + x) * 4;
-                t[o] = ToByte(acc[0] / 4); t[o + 1] = ToByte(acc[1] / 4); t[o + 2] = ToByte(acc[2] / 4); t[o + 3] = ToByte(acc[3] * 255 / 4);
+                t[o] = ToByte(px[0] * px[3]); t[o + 1] = ToByte(px[1] * px[3]); t[o + 2] = ToByte(px[2] * px[3]); t[o + 3] = ToByte(px[3] * 255);
             }
         return t;
     }

@@ -82,6 +82,18 @@ public static class SampleAugmenter
         if (u <= -1 || v <= -1 || u >= S || v >= S) return;
         int x0 = (int)(u + 1) - 1, y0 = (int)(v + 1) - 1;
         float fx = u - x0, fy = v - y0;
+        if (x0 >= 0 && y0 >= 0 && x0 < S - 1 && y0 < S - 1)
+        {
+            // interior: all four taps exist; one span, no per-tap bounds logic
+            var p = t.AsSpan((y0 * S + x0) * 4, (S + 2) * 4);
+            float w00 = (1 - fx) * (1 - fy), w10 = fx * (1 - fy), w01 = (1 - fx) * fy, w11 = fx * fy;
+            const int R = S * 4;
+            r = p[0] * w00 + p[4] * w10 + p[R] * w01 + p[R + 4] * w11;
+            g = p[1] * w00 + p[5] * w10 + p[R + 1] * w01 + p[R + 5] * w11;
+            b = p[2] * w00 + p[6] * w10 + p[R + 2] * w01 + p[R + 6] * w11;
+            a = (p[3] * w00 + p[7] * w10 + p[R + 3] * w01 + p[R + 7] * w11) * (1f / 255f);
+            return;
+        }
         Accumulate(t, x0, y0, (1 - fx) * (1 - fy), ref r, ref g, ref b, ref a);
         Accumulate(t, x0 + 1, y0, fx * (1 - fy), ref r, ref g, ref b, ref a);
         Accumulate(t, x0, y0 + 1, (1 - fx) * fy, ref r, ref g, ref b, ref a);
@@ -96,24 +108,24 @@ public static class SampleAugmenter
         r += t[o] * w; g += t[o + 1] * w; b += t[o + 2] * w; a += t[o + 3] * w;
     }
 
+    /// <summary>3x3 box blur (separable, edge pixels repeat).</summary>
     static void BoxBlur3(float[] buf)
     {
         var tmp = blurScratch ??= new float[buf.Length];
-        for (int pass = 0; pass < 2; pass++)
+        const int Row = S * 3;
+        for (int y = 0; y < S; y++)
         {
-            var (src, dst) = pass == 0 ? (buf, tmp) : (tmp, buf);
-            for (int y = 0; y < S; y++)
-                for (int x = 0; x < S; x++)
-                    for (int c = 0; c < 3; c++)
-                    {
-                        float sum = 0;
-                        for (int k = -1; k <= 1; k++)
-                        {
-                            int xx = pass == 0 ? Math.Clamp(x + k, 0, S - 1) : x, yy = pass == 1 ? Math.Clamp(y + k, 0, S - 1) : y;
-                            sum += src[(yy * S + xx) * 3 + c];
-                        }
-                        dst[(y * S + x) * 3 + c] = sum / 3;
-                    }
+            int o = y * Row;
+            for (int i = 0; i < Row; i++)
+            {
+                float left = i >= 3 ? buf[o + i - 3] : buf[o + i], right = i < Row - 3 ? buf[o + i + 3] : buf[o + i];
+                tmp[o + i] = (left + buf[o + i] + right) * (1f / 3f);
+            }
+        }
+        for (int y = 0; y < S; y++)
+        {
+            int up = Math.Max(0, y - 1) * Row, mid = y * Row, down = Math.Min(S - 1, y + 1) * Row;
+            for (int i = 0; i < Row; i++) buf[mid + i] = (tmp[up + i] + tmp[mid + i] + tmp[down + i]) * (1f / 3f);
         }
     }
 }
