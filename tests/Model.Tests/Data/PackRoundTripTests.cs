@@ -65,6 +65,34 @@ public class PackRoundTripTests
     }
 
     [Fact]
+    public void ConcurrentReadersSeeTheSameRecords()
+    {
+        using var dir = new TempDir();
+        var folder = new ImageFolderDataset(LinkSubset(dir, 3));
+        RecordIOPacker.Pack(folder.Root, dir["c/train"], new PackOptions());
+        using var ds = new MXFaceDataset(dir["c/train"]);
+        var sequential = Enumerable.Range(0, ds.Count).Select(i => ds.ReadRaw(i).Body.ToArray()).ToArray();
+        var parallel = new byte[ds.Count][];
+        Parallel.For(0, ds.Count * 4, new ParallelOptions { MaxDegreeOfParallelism = 4 },
+            n => parallel[n % ds.Count] = ds.ReadRaw(n % ds.Count).Body.ToArray());
+        Assert.Equal(sequential, parallel);
+    }
+
+    [Fact]
+    public void ResizeOptionReencodesDecodableFaces()
+    {
+        using var dir = new TempDir();
+        var folder = new ImageFolderDataset(LinkSubset(dir, 1));
+        RecordIOPacker.Pack(folder.Root, dir["r/train"], new PackOptions(Resize: 112));
+        using var ds = new MXFaceDataset(dir["r/train"]);
+        Assert.Equal(folder.Count, ds.Count);
+        var original = folder.Read(0).Rgb;
+        var reencoded = ds.Read(0).Rgb;
+        Assert.True(original.Zip(reencoded, (a, b) => Math.Abs(a - b)).Average() < 3.0); // one extra JPEG generation
+        Assert.Throws<ArgumentException>(() => RecordIOPacker.Pack(folder.Root, dir["r2/train"], new PackOptions(Resize: 128)));
+    }
+
+    [Fact]
     public void VerifyReportsCorruptImage()
     {
         using var dir = new TempDir();
