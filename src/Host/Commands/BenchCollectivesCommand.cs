@@ -1,0 +1,104 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using ActorFace.Model.Collectives;
+
+namespace ActorFace.Host.Commands;
+
+/// <summary>
+/// `actorface bench-collectives`: all-reduce bandwidth of a backend. For tcp it starts one child process per rank
+/// (this same executable with the hidden --rank/--endpoints options) talking over loopback.
+/// </summary>
+public static class BenchCollectivesCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("bench-collectives", "Measure float32 all-reduce bandwidth: tcp ring between processes over loopback, or local thread ranks");
+        var backend = new Option<string>("--backend") { Description = "tcp or local", DefaultValueFactory = _ => "tcp" };
+        var worlds = new Option<int[]>("--world") { Description = "world sizes to measure", DefaultValueFactory = _ => new[] { 2, 3 }, AllowMultipleArgumentsPerToken = true };
+        var mib = new Option<int>("--mib") { Description = "tensor size in MiB", DefaultValueFactory = _ => 64 };
+        var iterations = new Option<int>("--iterations") { Description = "timed all-reduces per world", DefaultValueFactory = _ => 10 };
+        var chunkKib = new Option<int>("--chunk-kib") { Description = "tcp frame size in KiB", DefaultValueFactory = _ => 512 };
+        var rank = new Option<int>("--rank") { Hidden = true, DefaultValueFactory = _ => -1 };
+        var endpoints = new Option<string>("--endpoints") { Hidden = true, DefaultValueFactory = _ => "" };
+        foreach (var o in new Option[] { backend, worlds, mib, iterations, chunkKib, rank, endpoints }) command.Options.Add(o);
+
+        command.SetAction(parse =>
+        {
+            var b = parse.GetValue(backend)!;
+            var ws = parse.GetValue(worlds)!;
+            int size = parse.GetValue(mib), iters = parse.GetValue(iterations), chunk = parse.GetValue(chunkKib);
+            if (size < 1 || iters < 1 || chunk < 1 || ws.Length == 0 || ws.Any(w => w < 1 || w > 64))
+                return Error("--mib, --iterations and --chunk-kib must be >= 1 and every --world in [1, 64]");
+            long bytes = (long)size << 20;
+            var options = new TcpCollectiveOptions { ChunkBytes = chunk * 1024, SessionToken = "bench" };
+            int r = parse.GetValue(rank);
+            if (r >= 0) return RunRank(r, parse.GetValue(endpoints)!, options, bytes, iters);
+            return b switch
+            {
+                "tcp" => ws.Select(w => RunTcpWorld(w, size, iters, chunk)).FirstOrDefault(code => code != 0),
+                "local" => ws.Select(w => RunLocalWorld(w, bytes, iters)).FirstOrDefault(code => code != 0),
+                _ => Error($"unknown --backend '{b}' (expected tcp or local)"),
+            };
+        });
+        return command;
+    }
+
+    static int Error(string message)
+    {
+        Console.Error.WriteLine($"bench-collectives: {message}");
+        return 2;
+    }
+
+    static int RunLocalWorld(int world, long bytes, int iterations)
+    {
+        var ranks = LocalCollectiveGroup.Create(world);
+        var tasks = ranks.Select(c => Task.Factory.StartNew(() => CollectiveBenchmark.AllReduce(c, bytes, iterations), TaskCreationOptions.LongRunning)).ToArray();
+        Task.WaitAll(tasks);
+        Console.WriteLine($"local {tasks[0].Result}");
+        foreach (var c in ranks) c.Dispose();
+        return 0;
+    }
+
+    static int RunRank(int rank, string endpointList, TcpCollectiveOptions options, long bytes, int iterations)
+    {
+        var endpoints = endpointList.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(IPEndPoint.Parse).ToList();
+        using var c = TcpCollective.Connect(rank, endpoints, options);
+        var result = CollectiveBenchmark.AllReduce(c, bytes, iterations);
+        if (rank == 0) Console.WriteLine($"tcp {result}");
+        return 0;
+    }
+
+    static int RunTcpWorld(int world, int mib, int iterations, int chunkKib)
+    {
+        var probes = Enumerable.Range(0, world).Select(_ =>
+        {
+            var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            return s;
+        }).ToList();
+        var endpointList = string.Join(",", probes.Select(s => s.LocalEndPoint!.ToString()));
+        probes.ForEach(s => s.Dispose());
+
+        var self = Environment.ProcessPath ?? "dotnet";
+        var prefix = Path.GetFileNameWithoutExtension(self) == "dotnet"
+            ? new[] { typeof(BenchCollectivesCommand).Assembly.Location } : Array.Empty<string>();
+        var children = Enumerable.Range(0, world).Select(r =>
+        {
+            var info = new ProcessStartInfo(self) { UseShellExecute = false };
+            foreach (var a in prefix.Concat(new[] { "bench-collectives", "--rank", r.ToString(), "--endpoints", endpointList,
+                         "--mib", mib.ToString(), "--iterations", iterations.ToString(), "--chunk-kib", chunkKib.ToString() }))
+                info.ArgumentList.Add(a);
+            return Process.Start(info)!;
+        }).ToList();
+        int failed = 0;
+        foreach (var (child, r) in children.Select((c, r) => (c, r)))
+        {
+            child.WaitForExit();
+            if (child.ExitCode != 0) { Console.Error.WriteLine($"bench-collectives: rank {r} exited with {child.ExitCode}"); failed = 1; }
+            child.Dispose();
+        }
+        return failed;
+    }
+}

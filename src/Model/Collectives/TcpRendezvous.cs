@@ -1,0 +1,199 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace ActorFace.Model.Collectives;
+
+/// <summary>
+/// Forms the ring: listen on our own endpoint and accept the left neighbour, connect to the right neighbour,
+/// retrying until the deadline. Both sides present (rank, world size, chunk size, session token); anything that
+/// does not match is turned away with a reason, and the accepting side keeps waiting for the right peer.
+/// </summary>
+internal static class TcpRendezvous
+{
+    const uint Magic = 0x52434641; // "AFCR"
+    const ushort Version = 1;
+
+    public static (Socket ToRight, Socket FromLeft) Form(int rank, IReadOnlyList<IPEndPoint> endpoints, TcpCollectiveOptions options)
+    {
+        int world = endpoints.Count;
+        int right = (rank + 1) % world, left = (rank - 1 + world) % world;
+        using var cts = new CancellationTokenSource(options.ConnectTimeout);
+        var listener = new Socket(endpoints[rank].AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            Configure(listener, options);
+            listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            try { listener.Bind(endpoints[rank]); }
+            catch (SocketException e)
+            {
+                throw new IOException($"rank {rank}: cannot listen on {endpoints[rank]}: {e.Message}", e);
+            }
+            listener.Listen(16);
+            var accept = Task.Run(() => AcceptLeft(listener, rank, left, world, options, cts.Token));
+            var connect = Task.Run(() => ConnectRight(endpoints[right], rank, right, world, options, cts.Token));
+            try
+            {
+                Task.WaitAll(accept, connect);
+            }
+            catch (AggregateException e)
+            {
+                cts.Cancel();
+                Cleanup(accept); Cleanup(connect);
+                var inner = e.InnerExceptions.FirstOrDefault(x => x is not OperationCanceledException) ?? e.InnerExceptions[0];
+                if (inner is OperationCanceledException)
+                    throw new TimeoutException($"rank {rank}: ring not formed within {options.ConnectTimeout.TotalSeconds:0.#} s " +
+                                               $"(right {endpoints[right]}, left rank {left})", inner);
+                throw inner is IOException or TimeoutException or InvalidOperationException ? inner
+                    : new IOException($"rank {rank}: ring setup failed: {inner.Message}", inner);
+            }
+            return (connect.Result, accept.Result);
+        }
+        finally
+        {
+            listener.Dispose();
+        }
+    }
+
+    static void Cleanup(Task<Socket> task)
+    {
+        try { if (task.Wait(1000)) task.Result.Dispose(); } catch { }
+    }
+
+    static void Configure(Socket socket, TcpCollectiveOptions options)
+    {
+        socket.ReceiveBufferSize = options.SocketBufferBytes;
+        socket.SendBufferSize = options.SocketBufferBytes;
+    }
+
+    static async Task<Socket> ConnectRight(IPEndPoint endpoint, int rank, int right, int world, TcpCollectiveOptions options, CancellationToken ct)
+    {
+        string last = "no attempt";
+        string? rejection = null; // kept apart: a later "connection refused" must not hide why we were turned away
+        while (true)
+        {
+            if (ct.IsCancellationRequested)
+                throw new TimeoutException($"rank {rank}: could not connect to rank {right} at {endpoint} within " +
+                                           $"{options.ConnectTimeout.TotalSeconds:0.#} s; last error: {last}" +
+                                           (rejection != null && rejection != last ? $"; {rejection}" : ""));
+            var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                Configure(socket, options);
+                socket.NoDelay = true;
+                await socket.ConnectAsync(endpoint, ct);
+                await WriteHello(socket, rank, world, options, ct);
+                var (ok, peerRank, reason) = await ReadHello(socket, world, options, ct);
+                if (ok && peerRank != right) { ok = false; reason = $"{endpoint} is rank {peerRank}, expected rank {right}"; }
+                if (!ok)
+                {
+                    last = rejection = $"rejected: {reason}";
+                    socket.Dispose();
+                }
+                else
+                {
+                    if (options.Authenticate != null) await options.Authenticate(socket, right, true, ct);
+                    return socket;
+                }
+            }
+            catch (Exception e) when (e is SocketException or IOException)
+            {
+                last = e.Message;
+                socket.Dispose();
+            }
+            catch
+            {
+                socket.Dispose();
+                if (ct.IsCancellationRequested) continue;
+                throw;
+            }
+            try { await Task.Delay(50, ct); } catch (OperationCanceledException) { }
+        }
+    }
+
+    static async Task<Socket> AcceptLeft(Socket listener, int rank, int left, int world, TcpCollectiveOptions options, CancellationToken ct)
+    {
+        while (true)
+        {
+            var socket = await listener.AcceptAsync(ct);
+            try
+            {
+                socket.NoDelay = true;
+                using var hello = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                hello.CancelAfter(TimeSpan.FromSeconds(5)); // a silent stranger must not block the real peer
+                var (ok, peerRank, reason) = await ReadHello(socket, world, options, hello.Token);
+                if (ok && peerRank != left) { ok = false; reason = $"rank {rank} accepts only rank {left}, not rank {peerRank}"; }
+                await WriteHello(socket, rank, world, options, hello.Token, ok ? null : reason);
+                if (ok)
+                {
+                    if (options.Authenticate != null) await options.Authenticate(socket, left, false, ct);
+                    return socket;
+                }
+                socket.Dispose();
+            }
+            catch (Exception e) when (e is SocketException or IOException || (e is OperationCanceledException && !ct.IsCancellationRequested))
+            {
+                socket.Dispose();
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>magic u32, version u16, rank i32, world i32, chunk i32, token (u16 length + UTF-8), reject reason (u16 length + UTF-8).</summary>
+    static async Task WriteHello(Socket socket, int rank, int world, TcpCollectiveOptions options, CancellationToken ct, string? reject = null)
+    {
+        var token = Encoding.UTF8.GetBytes(options.SessionToken);
+        var why = Encoding.UTF8.GetBytes(reject ?? "");
+        var buffer = new byte[22 + token.Length + 2 + why.Length];
+        BinaryPrimitives.WriteUInt32LittleEndian(buffer.AsSpan(0), Magic);
+        BinaryPrimitives.WriteUInt16LittleEndian(buffer.AsSpan(4), Version);
+        BinaryPrimitives.WriteInt32LittleEndian(buffer.AsSpan(6), rank);
+        BinaryPrimitives.WriteInt32LittleEndian(buffer.AsSpan(10), world);
+        BinaryPrimitives.WriteInt32LittleEndian(buffer.AsSpan(14), options.ChunkBytes);
+        BinaryPrimitives.WriteInt32LittleEndian(buffer.AsSpan(18), token.Length);
+        token.CopyTo(buffer, 22);
+        BinaryPrimitives.WriteUInt16LittleEndian(buffer.AsSpan(22 + token.Length), (ushort)why.Length);
+        why.CopyTo(buffer, 24 + token.Length);
+        await socket.SendAsync(buffer, SocketFlags.None, ct);
+    }
+
+    static async Task<(bool Ok, int Rank, string Reason)> ReadHello(Socket socket, int world, TcpCollectiveOptions options, CancellationToken ct)
+    {
+        var head = new byte[22];
+        await ReadExact(socket, head, ct);
+        if (BinaryPrimitives.ReadUInt32LittleEndian(head) != Magic) return (false, -1, "not an ActorFace collective peer (bad magic)");
+        var version = BinaryPrimitives.ReadUInt16LittleEndian(head.AsSpan(4));
+        int peerRank = BinaryPrimitives.ReadInt32LittleEndian(head.AsSpan(6));
+        int peerWorld = BinaryPrimitives.ReadInt32LittleEndian(head.AsSpan(10));
+        int peerChunk = BinaryPrimitives.ReadInt32LittleEndian(head.AsSpan(14));
+        int tokenLength = BinaryPrimitives.ReadInt32LittleEndian(head.AsSpan(18));
+        if (tokenLength is < 0 or > 1024) return (false, peerRank, $"bad session token length {tokenLength}");
+        var rest = new byte[tokenLength + 2];
+        await ReadExact(socket, rest, ct);
+        var token = Encoding.UTF8.GetString(rest, 0, tokenLength);
+        int whyLength = BinaryPrimitives.ReadUInt16LittleEndian(rest.AsSpan(tokenLength));
+        var why = new byte[whyLength];
+        await ReadExact(socket, why, ct);
+        if (whyLength > 0) return (false, peerRank, Encoding.UTF8.GetString(why));
+        if (version != Version) return (false, peerRank, $"protocol version {version}, expected {Version}");
+        if (token != options.SessionToken) return (false, peerRank, $"session token '{token}' does not match '{options.SessionToken}' (stale generation?)");
+        if (peerWorld != world) return (false, peerRank, $"world size {peerWorld}, expected {world}");
+        if (peerChunk != options.ChunkBytes) return (false, peerRank, $"chunk size {peerChunk}, expected {options.ChunkBytes}");
+        return (true, peerRank, "");
+    }
+
+    static async Task ReadExact(Socket socket, Memory<byte> buffer, CancellationToken ct)
+    {
+        while (buffer.Length > 0)
+        {
+            int n = await socket.ReceiveAsync(buffer, SocketFlags.None, ct);
+            if (n == 0) throw new IOException("peer closed the connection during the handshake");
+            buffer = buffer[n..];
+        }
+    }
+}

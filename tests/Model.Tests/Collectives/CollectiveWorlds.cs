@@ -1,0 +1,60 @@
+using System.Net;
+using System.Net.Sockets;
+using ActorFace.Model.Collectives;
+
+namespace ActorFace.Model.Tests.Collectives;
+
+/// <summary>Builds worlds of communicators for tests and runs one body per rank on its own thread.</summary>
+public static class CollectiveWorlds
+{
+    public static IReadOnlyList<IPEndPoint> FreeLoopbackEndpoints(int count)
+    {
+        // Hold every probe socket until all ports are chosen so that the same port is not handed out twice.
+        var probes = Enumerable.Range(0, count).Select(_ =>
+        {
+            var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            return s;
+        }).ToList();
+        var endpoints = probes.Select(s => (IPEndPoint)s.LocalEndPoint!).ToList();
+        probes.ForEach(s => s.Dispose());
+        return endpoints;
+    }
+
+    /// <summary>A TCP world over loopback whose ranks live on threads of this process; small frames exercise pipelining.</summary>
+    public static ICollective[] Tcp(int worldSize, TimeSpan? timeout = null, int chunkBytes = 1024, string token = "test")
+    {
+        var endpoints = FreeLoopbackEndpoints(worldSize);
+        var options = new TcpCollectiveOptions
+        {
+            Timeout = timeout ?? TimeSpan.FromSeconds(30),
+            ConnectTimeout = TimeSpan.FromSeconds(20),
+            ChunkBytes = chunkBytes,
+            SessionToken = token,
+        };
+        var tasks = Enumerable.Range(0, worldSize)
+            .Select(r => Task.Factory.StartNew(() => (ICollective)TcpCollective.Connect(r, endpoints, options), TaskCreationOptions.LongRunning))
+            .ToArray();
+        Task.WaitAll(tasks);
+        return tasks.Select(t => t.Result).ToArray();
+    }
+
+    public static ICollective[] Local(int worldSize, TimeSpan? timeout = null) =>
+        LocalCollectiveGroup.Create(worldSize, timeout ?? TimeSpan.FromSeconds(30));
+
+    /// <summary>Runs body(rank) on one dedicated thread per rank and returns the results in rank order; rethrows the first failure.</summary>
+    public static T[] Run<T>(ICollective[] world, Func<ICollective, T> body)
+    {
+        var tasks = world.Select(c => Task.Factory.StartNew(() => body(c), TaskCreationOptions.LongRunning)).ToArray();
+        if (!Task.WaitAll(tasks, TimeSpan.FromSeconds(60)))
+            throw new TimeoutException("a rank did not finish within 60 s");
+        return tasks.Select(t => t.Result).ToArray();
+    }
+
+    public static void Run(ICollective[] world, Action<ICollective> body) => Run(world, c => { body(c); return 0; });
+
+    public static void DisposeAll(ICollective[] world)
+    {
+        foreach (var c in world) c.Dispose();
+    }
+}

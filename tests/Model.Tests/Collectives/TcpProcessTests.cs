@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using ActorFace.Model.Collectives;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ActorFace.Model.Tests.Collectives;
+
+/// <summary>The tcp backend across real OS processes, and the ring's behaviour when a member dies or is stale.</summary>
+public class TcpProcessTests
+{
+    [Fact]
+    public void ThreeProcessesAgreeOnEveryOperation()
+    {
+        var endpoints = CollectiveWorlds.FreeLoopbackEndpoints(3);
+        var peers = Enumerable.Range(0, 3).Select(r => PeerProcess.Start("check", r, endpoints, "gen-1")).ToList();
+        try
+        {
+            foreach (var (peer, r) in peers.Select((p, r) => (p, r)))
+            {
+                int code = peer.WaitExit(TimeSpan.FromSeconds(60));
+                Assert.True(code == 0, $"rank {r} exited with {code}:\n{peer.Output}");
+                Assert.Contains($"OK rank {r}", peer.Output);
+            }
+        }
+        finally
+        {
+            peers.ForEach(p => p.Dispose());
+        }
+    }
+
+    [Fact]
+    public void KillingOneProcessMidAllReduceFailsTheOthersFast()
+    {
+        var endpoints = CollectiveWorlds.FreeLoopbackEndpoints(3);
+        var peers = Enumerable.Range(0, 3).Select(r => PeerProcess.Start("loop", r, endpoints, "gen-1")).ToList();
+        try
+        {
+            foreach (var (peer, r) in peers.Select((p, r) => (p, r)))
+                Assert.True(peer.WaitReady(TimeSpan.FromSeconds(60)), $"rank {r} never got through its first all-reduce:\n{peer.Output}");
+            var watch = Stopwatch.StartNew();
+            peers[1].Process.Kill(entireProcessTree: true);
+            foreach (var r in new[] { 0, 2 })
+            {
+                int code = peers[r].WaitExit(TimeSpan.FromSeconds(30));
+                Assert.True(code == 3, $"rank {r} exited with {code}:\n{peers[r].Output}");
+                Assert.Contains("ABORTED", peers[r].Output);
+            }
+            // The operation timeout is 60 s: failing well inside 10 s shows the dead peer was detected, not timed out.
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"survivors took {watch.Elapsed} to fail");
+        }
+        finally
+        {
+            peers.ForEach(p => p.Dispose());
+        }
+    }
+
+    [Fact]
+    public void PeerOfAnotherGenerationIsRejectedAndTheRingStillForms()
+    {
+        var endpoints = CollectiveWorlds.FreeLoopbackEndpoints(2);
+        var stranger = CollectiveWorlds.FreeLoopbackEndpoints(1)[0];
+        var current = new TcpCollectiveOptions { SessionToken = "gen-2", ConnectTimeout = TimeSpan.FromSeconds(20) };
+        var rank0 = Task.Factory.StartNew(() => TcpCollective.Connect(0, endpoints, current), TaskCreationOptions.LongRunning);
+        // A straggler of generation 1 that believes it is rank 1 dials rank 0 of generation 2 and is turned away.
+        var stale = Assert.Throws<TimeoutException>(() => TcpCollective.Connect(1, new[] { endpoints[0], stranger },
+            new TcpCollectiveOptions { SessionToken = "gen-1", ConnectTimeout = TimeSpan.FromSeconds(1.5) }));
+        Assert.Contains("session token 'gen-1' does not match 'gen-2'", stale.Message);
+        using var rank1 = TcpCollective.Connect(1, endpoints, current);
+        using var c0 = rank0.Result;
+        var world = new ICollective[] { c0, rank1 };
+        var sums = CollectiveWorlds.Run(world, c => { var t = torch.ones(5); c.AllReduce(t); return t; });
+        Assert.All(sums, t => Assert.Equal(2f, t[0].item<float>()));
+    }
+
+    [Fact]
+    public void DisposedNeighbourAbortsAPendingCall()
+    {
+        var world = CollectiveWorlds.Tcp(3);
+        try
+        {
+            var pending = Enumerable.Range(0, 2)
+                .Select(r => Task.Factory.StartNew(() => world[r].AllReduce(torch.ones(1000)), TaskCreationOptions.LongRunning)).ToArray();
+            Thread.Sleep(200);
+            world[2].Dispose();
+            foreach (var task in pending)
+            {
+                var error = Assert.Throws<AggregateException>(() => task.Wait(TimeSpan.FromSeconds(10)));
+                Assert.IsType<CollectiveAbortedException>(error.InnerException);
+            }
+        }
+        finally
+        {
+            CollectiveWorlds.DisposeAll(world);
+        }
+    }
+}
