@@ -7,6 +7,7 @@ public static class CommandCatalog
 {
     public static IEnumerable<Command> All()
     {
+        yield return BenchBackboneCommand.Create();
         yield return BenchCollectivesCommand.Create();
         yield return MonitorCommand.Create();
     }
