@@ -9,6 +9,7 @@ namespace ActorFace.CollectivePeer;
 /// usage: ActorFace.CollectivePeer (check|loop|bench) RANK HOST:PORT,HOST:PORT,... [TOKEN] [MIB ITERATIONS]
 ///   check  run every operation on values all ranks can recompute, verify, print "OK", exit 0 (1 on a wrong value)
 ///   loop   all-reduce forever; print "READY" after the first; exit 3 with "ABORTED: reason" when the world breaks
+///   check+loop  check, then loop (one process start serves both tests of a world)
 ///   bench  time float32 all-reduce of MIB MiB, ITERATIONS times; rank 0 prints the result
 /// </summary>
 public static class Program
@@ -31,6 +32,7 @@ public static class Program
             {
                 "check" => Check(c),
                 "loop" => Loop(c),
+                "check+loop" => Check(c) == 0 ? Loop(c) : 1,
                 "bench" => Bench(c, long.Parse(args[4]) << 20, int.Parse(args[5])),
                 _ => throw new ArgumentException($"unknown mode '{args[0]}'"),
             };
