@@ -1,0 +1,48 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace ActorFace.Model.Backbones;
+
+/// <summary>
+/// TorchSharp has no autocast, so the fp16 trunks of arcface_torch are reproduced by hand: the activation dtype
+/// decides, and float32 master weights are cast to it per op (the cast is differentiable, so gradients land in
+/// float32). Batch-norm math runs in float32 and is rounded back, as CUDA autocast does.
+/// </summary>
+public static class MixedPrecision
+{
+    /// <summary>float16 on CUDA (what autocast uses); bfloat16 on CPU, where float16 convolutions are slow or missing.</summary>
+    public static ScalarType HalfTypeFor(Device device) =>
+        device.type == DeviceType.CUDA ? ScalarType.Float16 : ScalarType.BFloat16;
+
+    public static Tensor Conv(Conv2d conv, Tensor x)
+    {
+        if (x.dtype == conv.weight!.dtype) return conv.call(x);
+        using var w = conv.weight.to(x.dtype);
+        using var b = conv.bias?.to(x.dtype);
+        return nn.functional.conv2d(x, w, b, conv.stride, conv.padding, conv.dilation, conv.groups);
+    }
+
+    public static Tensor Norm(nn.Module<Tensor, Tensor> norm, Tensor x)
+    {
+        if (x.dtype == ScalarType.Float32) return norm.call(x);
+        using var up = x.to(ScalarType.Float32);
+        using var y = norm.call(up);
+        return y.to(x.dtype);
+    }
+
+    public static Tensor PRelu(PReLU prelu, Tensor x)
+    {
+        if (x.dtype == prelu.weight!.dtype) return prelu.call(x);
+        using var w = prelu.weight.to(x.dtype);
+        return nn.functional.prelu(x, w);
+    }
+
+    public static Tensor Linear(Linear linear, Tensor x)
+    {
+        if (x.dtype == linear.weight!.dtype) return linear.call(x);
+        using var w = linear.weight.to(x.dtype);
+        using var b = linear.bias?.to(x.dtype);
+        return nn.functional.linear(x, w, b);
+    }
+}

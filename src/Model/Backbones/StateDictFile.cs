@@ -1,0 +1,43 @@
+using ActorFace.Model.Backbones.Weights;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace ActorFace.Model.Backbones;
+
+/// <summary>
+/// Loads and saves module weights as PyTorch state_dict files (<c>torch.save(model.state_dict())</c> zip format),
+/// by name, interchangeable with arcface_torch's backbone.pth / model.pt (spec §1.6).
+/// </summary>
+public static class StateDictFile
+{
+    /// <summary>
+    /// Strict load: every key of the module must be in the file with the same shape, and nothing else may be.
+    /// Nothing is copied unless everything matches. Floating dtypes are converted (as load_state_dict does).
+    /// </summary>
+    public static void Load(Module module, string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"weight file not found: {path}", path);
+        var loaded = PthArchive.Read(path);
+        try
+        {
+            var targets = StateDictEntries.Of(module);
+            var problems = StateDictMismatch.Find(targets, loaded);
+            if (problems != null)
+                throw new InvalidDataException($"{path}: state_dict does not match {module.GetName()}: {problems}");
+            var byKey = loaded.ToDictionary(e => e.Key, e => e.Value);
+            using var _ = no_grad();
+            foreach (var t in targets) t.Tensor.copy_(byKey[t.Key]);
+        }
+        finally
+        {
+            foreach (var (_, v) in loaded) v.Dispose();
+        }
+    }
+
+    /// <summary>Saves parameters and persistent buffers in PyTorch's order and format (loadable with torch.load).</summary>
+    public static void Save(Module module, string path)
+    {
+        var entries = StateDictEntries.Of(module).Select(e => (e.Key, e.Tensor)).ToList();
+        PthArchive.Write(path, entries, StateDictEntries.ModuleVersions(module));
+    }
+}

@@ -1,0 +1,96 @@
+using System.IO.Compression;
+using System.Text;
+using static TorchSharp.torch;
+
+namespace ActorFace.Model.Backbones.Weights;
+
+/// <summary>
+/// The zip container of <c>torch.save</c> (PyTorch ≥ 1.6): <c>&lt;root&gt;/data.pkl</c> (the pickle),
+/// <c>&lt;root&gt;/data/&lt;key&gt;</c> (raw little-endian storages), <c>&lt;root&gt;/version</c>.
+/// </summary>
+public static class PthArchive
+{
+    /// <summary>Reads a state_dict file: (key, tensor) in file order. Never runs pickled code (see RestrictedUnpickler).</summary>
+    public static List<(string Key, Tensor Value)> Read(string path)
+    {
+        using var stream = File.OpenRead(path);
+        Span<byte> magic = stackalloc byte[4];
+        if (stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false) < 4 || magic[0] != 'P' || magic[1] != 'K')
+            throw new InvalidDataException(
+                $"{path}: not a zip-format PyTorch file (legacy torch.save format or not a weight file); " +
+                "re-save it with torch >= 1.6 (torch.save(model.state_dict(), path))");
+        stream.Position = 0;
+        using var zip = new ZipArchive(stream, ZipArchiveMode.Read);
+        var pickles = zip.Entries.Where(e => e.FullName.EndsWith("/data.pkl") && e.FullName.Count(c => c == '/') == 1).ToList();
+        if (pickles.Count != 1)
+            throw new InvalidDataException($"{path}: expected exactly one <root>/data.pkl in the archive, found {pickles.Count}");
+        var root = pickles[0].FullName[..^"data.pkl".Length];
+        var byteOrder = zip.GetEntry(root + "byteorder");
+        if (byteOrder != null && Encoding.ASCII.GetString(ReadAll(byteOrder, path)).Trim() != "little")
+            throw new InvalidDataException($"{path}: storages are big-endian; only little-endian files are supported");
+
+        byte[] LoadStorage(string key, ScalarType dtype, long numel)
+        {
+            var entry = zip.GetEntry(root + "data/" + key)
+                ?? throw new InvalidDataException($"{path}: storage '{key}' referenced by data.pkl is missing from the archive");
+            var expected = numel * StorageTypes.ElementSize(dtype);
+            if (entry.Length != expected)
+                throw new InvalidDataException($"{path}: storage '{key}' has {entry.Length} bytes, expected {numel} x {dtype} = {expected}");
+            return ReadAll(entry, path);
+        }
+
+        return RestrictedUnpickler.LoadStateDict(ReadAll(pickles[0], path), path, LoadStorage);
+    }
+
+    /// <summary>Writes (key, tensor) pairs as PyTorch's torch.save(state_dict) does; tensors may live on any device.</summary>
+    public static void Write(string path, IReadOnlyList<(string Key, Tensor Tensor)> entries, IReadOnlyList<(string Path, int Version)> moduleVersions)
+    {
+        var cpu = entries.Select(e => (e.Key, e.Tensor.detach().cpu().contiguous())).ToList();
+        try
+        {
+            var (pickle, storages) = StateDictPickler.Write(cpu, moduleVersions);
+            var root = RootName(path);
+            var tmp = path + ".tmp";
+            using (var stream = File.Create(tmp))
+            using (var zip = new ZipArchive(stream, ZipArchiveMode.Create))
+            {
+                // torch stores entries uncompressed: data.pkl, byteorder, storages in sorted-key order, version.
+                Add(zip, root + "/data.pkl", pickle);
+                Add(zip, root + "/byteorder", "little"u8.ToArray());
+                foreach (var (key, tensor) in storages.OrderBy(s => s.Key, StringComparer.Ordinal))
+                    Add(zip, root + "/data/" + key, tensor.numel() == 0 ? [] : tensor.bytes.ToArray());
+                Add(zip, root + "/version", "3\n"u8.ToArray());
+            }
+            File.Move(tmp, path, overwrite: true);
+        }
+        finally
+        {
+            foreach (var (_, t) in cpu) t.Dispose();
+        }
+    }
+
+    static string RootName(string path)
+    {
+        var name = Path.GetFileNameWithoutExtension(path);
+        var clean = new string(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' ? c : '_').ToArray());
+        return clean.Length == 0 ? "archive" : clean;
+    }
+
+    static void Add(ZipArchive zip, string name, byte[] bytes)
+    {
+        var entry = zip.CreateEntry(name, CompressionLevel.NoCompression);
+        entry.LastWriteTime = new DateTimeOffset(1980, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        using var s = entry.Open();
+        s.Write(bytes);
+    }
+
+    static byte[] ReadAll(ZipArchiveEntry entry, string path)
+    {
+        if (entry.Length > Array.MaxLength)
+            throw new InvalidDataException($"{path}: archive entry {entry.FullName} is larger than 2 GiB, which this reader does not support");
+        var bytes = new byte[entry.Length];
+        using var s = entry.Open();
+        s.ReadExactly(bytes);
+        return bytes;
+    }
+}

@@ -1,0 +1,21 @@
+using ActorFace.Model.Training;
+
+namespace ActorFace.Model.PartialFC;
+
+/// <summary>
+/// Settings of one rank's Partial FC shard. SGD momentum is fixed at 0.9 in arcface_torch (cfg.momentum is not read);
+/// it is a parameter here with that default. InitSeed makes the N(0, 0.01) initialisation independent of the world
+/// size: each block of <see cref="PartialFCShard.InitBlockClasses"/> classes has its own generator.
+/// </summary>
+public sealed record PartialFCOptions(
+    double SampleRate = 1.0,
+    OptimizerKind Optimizer = OptimizerKind.Sgd,
+    double Momentum = 0.9,
+    double WeightDecay = 5e-4,
+    long InitSeed = 2048);
+
+/// <summary>What one Partial FC forward/backward returns: the global loss and d(loss)/d(local embeddings) ×W.</summary>
+public sealed record PartialFCResult(float Loss, TorchSharp.torch.Tensor EmbeddingGrad, long NumColumns) : IDisposable
+{
+    public void Dispose() => EmbeddingGrad.Dispose();
+}

@@ -1,0 +1,184 @@
+using ActorFace.Model.Collectives;
+using ActorFace.Model.Losses;
+using ActorFace.Model.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ActorFace.Model.PartialFC;
+
+/// <summary>
+/// One rank's part of PartialFC_V2 (spec §3): the class centres [num_local, D] of its contiguous class range, their
+/// optimiser state, and the forward/backward of a step through an <see cref="ICollective"/>. Gradients of the centres
+/// accumulate in <see cref="Weight"/>.grad (dense; unselected rows zero) until <see cref="Step"/>.
+/// </summary>
+public sealed partial class PartialFCShard : IDisposable
+{
+    /// <summary>Classes per independently seeded initialisation block.</summary>
+    public const long InitBlockClasses = 4096;
+
+    readonly ISampleRandom random;
+    readonly bool ownsRandom;
+    long? batchSize;
+
+    public ShardLayout Layout { get; }
+    public int EmbeddingSize { get; }
+    public CombinedMarginLoss Margin { get; }
+    public PartialFCOptions Options { get; }
+    public long NumSample { get; }
+    public Tensor Weight { get; }
+    public ParameterOptimizer Optimizer { get; }
+
+    /// <summary>The centres used by the last step (weight_index of the reference); null when sample_rate = 1.</summary>
+    public Tensor? LastIndex { get; private set; }
+
+    public PartialFCShard(ShardLayout layout, int embeddingSize, CombinedMarginLoss margin, PartialFCOptions options,
+        ISampleRandom? random = null, Tensor? initialWeight = null)
+    {
+        if (embeddingSize < 1) throw new ArgumentOutOfRangeException(nameof(embeddingSize), embeddingSize, "embedding_size must be >= 1");
+        (Layout, EmbeddingSize, Margin, Options) = (layout, embeddingSize, margin, options);
+        NumSample = layout.NumSample(options.SampleRate);
+        if (random is null) { this.random = new TorchSampleRandom(options.InitSeed); ownsRandom = true; }
+        else this.random = random;
+
+        Tensor w;
+        if (initialWeight is null) w = InitialWeight(layout, embeddingSize, options.InitSeed);
+        else
+        {
+            if (!initialWeight.shape.SequenceEqual(new[] { layout.NumLocal, (long)embeddingSize }))
+                throw new ArgumentException($"initial weight shape [{string.Join(",", initialWeight.shape)}] != [{layout.NumLocal},{embeddingSize}] (num_local, D)");
+            w = initialWeight.detach().to_type(ScalarType.Float32).clone();
+        }
+        Weight = w.requires_grad_(true).DetachFromDisposeScope();
+        Optimizer = ParameterOptimizer.Create(options.Optimizer, new[] { Weight }, options.WeightDecay, options.Momentum);
+    }
+
+    /// <summary>
+    /// N(0, 0.01) rows for classes [ClassStart, ClassEnd): each block of <see cref="InitBlockClasses"/> global classes
+    /// is drawn from its own generator, so the same seed gives the same centres for any world size.
+    /// </summary>
+    public static Tensor InitialWeight(ShardLayout layout, int embeddingSize, long seed)
+    {
+        using var scope = torch.NewDisposeScope();
+        var parts = new List<Tensor>();
+        for (var block = layout.ClassStart / InitBlockClasses; block * InitBlockClasses < layout.ClassEnd; block++)
+        {
+            var blockStart = block * InitBlockClasses;
+            var blockRows = Math.Min(InitBlockClasses, layout.NumClasses - blockStart);
+            using var gen = new Generator(Mix(seed, block));
+            var values = torch.randn(new[] { blockRows, (long)embeddingSize }, ScalarType.Float32, generator: gen).mul_(0.01);
+            var from = Math.Max(layout.ClassStart, blockStart) - blockStart;
+            var to = Math.Min(layout.ClassEnd, blockStart + blockRows) - blockStart;
+            parts.Add(values.narrow(0, from, to - from));
+        }
+        return torch.cat(parts, 0).contiguous().MoveToOuterDisposeScope();
+    }
+
+    static ulong Mix(long seed, long block)
+    {
+        // splitmix64 of (seed, block): decorrelates neighbouring blocks and seeds.
+        var z = unchecked((ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)block + 0x632BE59BD9B4E019UL);
+        z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
+        z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
+        return z ^ (z >> 31);
+    }
+
+    /// <summary>
+    /// One Partial FC forward and backward (spec §3.2–3.6) for this rank's local batch. All ranks must call it in lock
+    /// step with equal batch sizes. Accumulates d loss/d weight into Weight.grad and returns the loss (identical on all
+    /// ranks) plus the gradient for the local embeddings, already reduce-scattered and multiplied by W.
+    /// <paramref name="upstream"/> is the gradient of the returned loss (a loss scale, 1 normally).
+    /// </summary>
+    public PartialFCResult ForwardBackward(Tensor embeddings, Tensor labels, ICollective collective, double upstream = 1.0)
+    {
+        CheckInputs(embeddings, labels, collective);
+        using var scope = torch.NewDisposeScope();
+        long b = embeddings.shape[0], w = collective.WorldSize;
+
+        var gathered = collective.AllGather(embeddings.detach().to_type(ScalarType.Float32).contiguous());
+        var allLabels = collective.AllGather(labels.reshape(-1).to_type(ScalarType.Int64).contiguous());
+        if (gathered.shape[0] != b * w || allLabels.shape[0] != b * w)
+            throw new InvalidOperationException($"Partial FC: gathered {gathered.shape[0]} embeddings / {allLabels.shape[0]} labels, expected W·B = {w}·{b}; every rank must use the same batch size");
+        var e = gathered.requires_grad_(true);
+
+        Tensor local;
+        using (torch.no_grad())
+        {
+            var positive = allLabels.ge(Layout.ClassStart).logical_and_(allLabels.lt(Layout.ClassEnd));
+            local = torch.where(positive, allLabels - Layout.ClassStart, torch.tensor(-1L));
+        }
+
+        Tensor centres;
+        Tensor? index = null;
+        long columns = Layout.NumLocal;
+        if (Options.SampleRate < 1)
+        {
+            LastIndex?.Dispose();
+            index = ClassSampler.Sample(local, Layout.NumLocal, NumSample, random);
+            LastIndex = index.detach().clone().DetachFromDisposeScope();
+            columns = index.shape[0];
+            // A leaf copy of the selected rows: its gradient is index_add-ed into Weight.grad below, which avoids the
+            // transient dense [num_local, D] tensor that autograd's index_select backward would allocate.
+            centres = Weight.detach().index_select(0, index).requires_grad_(true);
+        }
+        else centres = Weight;
+
+        var cosines = nn.functional.normalize(e, p: 2, dim: 1, eps: 1e-12)
+            .mm(nn.functional.normalize(centres, p: 2, dim: 1, eps: 1e-12).t());
+        float loss;
+        // The one [N, K] buffer: cosines -> margin logits -> probabilities -> gradient, all in place.
+        var buffer = cosines.detach();
+        using (torch.no_grad())
+        {
+            Tensor? outside = null;
+            if (buffer.numel() > 0 && (buffer.max().item<float>() > 1f || buffer.min().item<float>() < -1f))
+                outside = buffer.lt(-1).logical_or_(buffer.gt(1));
+            buffer.clamp_(-1, 1);
+            var filtered = Margin.ApplyInPlace(buffer, local);
+            loss = DistributedSoftmaxCrossEntropy.ForwardBackwardInPlace(buffer, local, collective, upstream);
+            // Straight-through margin: d logit / d cos = s; clamp and filtering zero their entries.
+            buffer.mul_(Margin.S);
+            if (filtered is not null) buffer.masked_fill_(filtered, 0.0);
+            if (outside is not null) buffer.masked_fill_(outside, 0.0);
+        }
+        cosines.backward(new[] { buffer });
+        if (index is not null)
+            using (torch.no_grad())
+            {
+                if (Weight.grad is null) Weight.grad = torch.zeros_like(Weight).DetachFromDisposeScope();
+                Weight.grad.index_add_(0, index, centres.grad!, 1);
+            }
+
+        // All-gather backward (§3.6): rank k sums every rank's k-th [B, D] slice, then ×W so that the DDP-style
+        // gradient average over ranks (÷W) yields the exact gradient of the global-mean loss.
+        var grad = collective.ReduceScatter(e.grad!.contiguous(), ReduceOp.Sum);
+        grad.mul_(w);
+        return new PartialFCResult(loss, grad.MoveToOuterDisposeScope(), columns);
+    }
+
+    void CheckInputs(Tensor embeddings, Tensor labels, ICollective collective)
+    {
+        if (collective.WorldSize != Layout.WorldSize || collective.Rank != Layout.Rank)
+            throw new InvalidOperationException($"Partial FC shard is rank {Layout.Rank}/{Layout.WorldSize} but the collective is rank {collective.Rank}/{collective.WorldSize}");
+        if (embeddings.dim() != 2 || embeddings.shape[1] != EmbeddingSize)
+            throw new ArgumentException($"Partial FC: embeddings must be [B, {EmbeddingSize}], got [{string.Join(",", embeddings.shape)}]");
+        if (labels.numel() != embeddings.shape[0] || (labels.dim() == 2 && labels.shape[1] != 1) || labels.dim() > 2)
+            throw new ArgumentException($"Partial FC: labels must be [B] or [B,1] with B = {embeddings.shape[0]}, got [{string.Join(",", labels.shape)}]");
+        if (labels.dtype == ScalarType.Bool) throw new ArgumentException("Partial FC: labels must be numeric, got bool");
+        batchSize ??= embeddings.shape[0];
+        if (embeddings.shape[0] != batchSize)
+            throw new InvalidOperationException($"Partial FC: batch size changed from {batchSize} to {embeddings.shape[0]}; loaders must drop the last incomplete batch");
+    }
+
+    /// <summary>Optimiser update of the whole dense shard (weight decay and momentum also move unselected rows).</summary>
+    public void Step(double lr) => Optimizer.Step(lr);
+
+    public void ZeroGrad() => Optimizer.ZeroGrad();
+
+    public void Dispose()
+    {
+        Optimizer.Dispose();
+        LastIndex?.Dispose();
+        Weight.Dispose();
+        if (ownsRandom) ((IDisposable)random).Dispose();
+    }
+}

@@ -1,0 +1,87 @@
+using System.Globalization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ActorFace.Model.Training;
+
+public sealed partial class RankTrainer
+{
+    const string Format = "actorface.rank_trainer/1";
+
+    /// <summary>
+    /// Writes the backbone optimiser state, the LR schedule and the step counter (TensorArchive; metadata
+    /// global_step, optimizer, gradient_acc, bf16, scheduler.*; tensors "optimizer.{i}.{key}" by trainable-parameter
+    /// index, plus "master.{i}" in bf16 mode). The backbone weights and the Partial FC shard are saved by their own
+    /// owners; <paramref name="extra"/> carries caller metadata (epoch, data position) returned by <see cref="Load"/>.
+    /// </summary>
+    public void Save(string path, IReadOnlyDictionary<string, string>? extra = null)
+    {
+        var s = Scheduler.GetState();
+        var meta = new Dictionary<string, string>
+        {
+            ["format"] = Format,
+            ["global_step"] = GlobalStep.ToString(CultureInfo.InvariantCulture),
+            ["optimizer"] = Optimizer.Kind.ToString(),
+            ["num_parameters"] = trainable.Count.ToString(CultureInfo.InvariantCulture),
+            ["gradient_acc"] = options.GradientAcc.ToString(CultureInfo.InvariantCulture),
+            ["bf16"] = options.Bf16 ? "true" : "false",
+            ["scheduler.base_lr"] = s.BaseLr.ToString("R", CultureInfo.InvariantCulture),
+            ["scheduler.warmup_iters"] = s.WarmupIters.ToString(CultureInfo.InvariantCulture),
+            ["scheduler.total_iters"] = s.TotalIters.ToString(CultureInfo.InvariantCulture),
+            ["scheduler.power"] = s.Power.ToString("R", CultureInfo.InvariantCulture),
+            ["scheduler.last_epoch"] = s.LastEpoch.ToString(CultureInfo.InvariantCulture),
+            ["scheduler.last_lr"] = s.LastLr.ToString("R", CultureInfo.InvariantCulture),
+        };
+        if (extra is not null)
+            foreach (var (k, v) in extra) meta["extra." + k] = v;
+        var tensors = new List<KeyValuePair<string, Tensor>>();
+        for (var i = 0; i < trainable.Count; i++)
+        {
+            foreach (var (k, t) in Optimizer.GetState(i)) tensors.Add(new($"optimizer.{i}.{k}", t));
+            if (options.Bf16) tensors.Add(new($"master.{i}", trainable[i]));
+        }
+        TensorArchive.Write(path, meta, tensors);
+    }
+
+    /// <summary>Restores what <see cref="Save"/> wrote; returns the caller's extra metadata.</summary>
+    public IReadOnlyDictionary<string, string> Load(string path)
+    {
+        var (meta, tensors) = TensorArchive.Read(path);
+        try
+        {
+            if (meta.Require("format", path) != Format) throw new InvalidDataException($"{path}: format '{meta["format"]}' is not {Format}");
+            if (meta.Require("optimizer", path) != Optimizer.Kind.ToString())
+                throw new InvalidDataException($"{path}: optimiser {meta["optimizer"]} != {Optimizer.Kind}");
+            if (int.Parse(meta.Require("num_parameters", path), CultureInfo.InvariantCulture) != trainable.Count)
+                throw new InvalidDataException($"{path}: saved for {meta["num_parameters"]} trainable parameters, this backbone has {trainable.Count}");
+            if (meta.Require("bf16", path) != (options.Bf16 ? "true" : "false"))
+                throw new InvalidDataException($"{path}: bf16={meta["bf16"]} but this trainer runs bf16={options.Bf16}");
+            double D(string k) => double.Parse(meta.Require(k, path), CultureInfo.InvariantCulture);
+            long L(string k) => long.Parse(meta.Require(k, path), CultureInfo.InvariantCulture);
+            Scheduler.LoadState(new PolynomialLRWarmupState(D("scheduler.base_lr"), (int)L("scheduler.warmup_iters"),
+                (int)L("scheduler.total_iters"), D("scheduler.power"), L("scheduler.last_epoch"), D("scheduler.last_lr")));
+            for (var i = 0; i < trainable.Count; i++)
+            {
+                var prefix = $"optimizer.{i}.";
+                var state = tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))
+                    .ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
+                try { Optimizer.SetState(i, state); }
+                catch (InvalidOperationException e) { throw new InvalidDataException($"{path}: {e.Message}", e); }
+                if (options.Bf16)
+                {
+                    var master = tensors.Require($"master.{i}", path);
+                    if (!master.shape.SequenceEqual(trainable[i].shape)) throw new InvalidDataException($"{path}: master.{i} has the wrong shape");
+                    using (torch.no_grad()) trainable[i].copy_(master);
+                }
+            }
+            if (options.Bf16) CopyMastersToModule();
+            GlobalStep = L("global_step");
+            return meta.Where(kv => kv.Key.StartsWith("extra.", StringComparison.Ordinal))
+                .ToDictionary(kv => kv.Key["extra.".Length..], kv => kv.Value);
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+        }
+    }
+}
