@@ -40,7 +40,7 @@ public class TcpProcessTests
     }
 
     [Fact]
-    public void PeerOfAnotherGenerationIsRejectedAndTheRingStillForms()
+    public async Task PeerOfAnotherGenerationIsRejectedAndTheRingStillForms()
     {
         var endpoints = CollectiveWorlds.FreeLoopbackEndpoints(2);
         var stranger = CollectiveWorlds.FreeLoopbackEndpoints(1)[0];
@@ -51,7 +51,7 @@ public class TcpProcessTests
             new TcpCollectiveOptions { SessionToken = "gen-1", ConnectTimeout = TimeSpan.FromSeconds(1.5) }));
         Assert.Contains("session token 'gen-1' does not match 'gen-2'", stale.Message);
         using var rank1 = TcpCollective.Connect(1, endpoints, current);
-        using var c0 = rank0.Result;
+        using var c0 = await rank0.WaitAsync(TimeSpan.FromSeconds(20));
         var world = new ICollective[] { c0, rank1 };
         var sums = CollectiveWorlds.Run(world, c => { var t = torch.ones(5); c.AllReduce(t); return t; });
         Assert.All(sums, t => Assert.Equal(2f, t[0].item<float>()));
