@@ -37,7 +37,7 @@ public static class BenchCollectivesCommand
             if (r >= 0) return RunRank(r, parse.GetValue(endpoints)!, options, bytes, iters);
             return b switch
             {
-                "tcp" => ws.Select(w => RunTcpWorld(w, size, iters, chunk)).FirstOrDefault(code => code != 0),
+                "tcp" => LoopbackBaseline(bytes) + ws.Select(w => RunTcpWorld(w, size, iters, chunk)).FirstOrDefault(code => code != 0),
                 "local" => ws.Select(w => RunLocalWorld(w, bytes, iters)).FirstOrDefault(code => code != 0),
                 _ => Error($"unknown --backend '{b}' (expected tcp or local)"),
             };
@@ -49,6 +49,32 @@ public static class BenchCollectivesCommand
     {
         Console.Error.WriteLine($"bench-collectives: {message}");
         return 2;
+    }
+
+    /// <summary>
+    /// One plain socket stream over loopback moving the same bytes, for scale: on a busy or small machine the
+    /// ring cannot beat what the kernel's loopback gives a single stream.
+    /// </summary>
+    static int LoopbackBaseline(long bytes)
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var reader = Task.Run(() =>
+        {
+            using var s = listener.Accept();
+            var buffer = new byte[1 << 20];
+            long got = 0;
+            while (got < bytes) { int n = s.Receive(buffer); if (n == 0) break; got += n; }
+        });
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        client.Connect(listener.LocalEndPoint!);
+        var block = new byte[1 << 20];
+        var watch = Stopwatch.StartNew();
+        for (long sent = 0; sent < bytes; sent += block.Length) client.Send(block, (int)Math.Min(block.Length, bytes - sent), SocketFlags.None);
+        reader.Wait();
+        Console.WriteLine($"loopback baseline: one socket stream moves {bytes / 1048576} MiB at {bytes / watch.Elapsed.TotalSeconds / 1e9:0.00} GB/s");
+        return 0;
     }
 
     static int RunLocalWorld(int world, long bytes, int iterations)
