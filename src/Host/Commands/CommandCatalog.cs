@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace ActorFace.Host.Commands;
 
-/// <summary>Every `actorface` sub-command, one file each; add new ones here.</summary>
+/// <summary>Every `actorface` sub-command, one file each; add new ones here (`bench` ones in Bench/BenchCommand.cs).</summary>
 public static class CommandCatalog
 {
     public static IEnumerable<Command> All()
@@ -11,6 +11,8 @@ public static class CommandCatalog
         yield return MakeBinCommand.Create();
         yield return EvalIjbCommand.Create();
         yield return EmbedCommand.Create();
-        yield return BenchCollectivesCommand.Create();
+        yield return PackCommand.Create();
+        yield return Bench.BenchCommand.Create();
+        yield return MonitorCommand.Create();
     }
 }

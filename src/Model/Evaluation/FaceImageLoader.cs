@@ -49,7 +49,7 @@ public static class FaceImageLoader
 
     public static RgbImage Load(string file, IReadOnlyDictionary<string, double[,]>? landmarks, Action<string> warn)
     {
-        var image = ImageCodec.DecodeFile(file);
+        var image = FaceImageCodec.DecodeFile(file);
         if (landmarks != null)
         {
             if (!landmarks.TryGetValue(file, out var lm) && !landmarks.TryGetValue(Path.GetFileName(file), out lm))

@@ -64,7 +64,7 @@ public sealed class VerificationBin
         var faces = new RgbImage[Images.Count];
         Parallelism.For(faces.Length, i =>
         {
-            var img = ImageCodec.Decode(Images[i], $"{Name}: image {i}");
+            var img = FaceImageCodec.Decode(Images[i], $"{Name}: image {i}");
             img = img.Width == RgbImage.FaceSize ? img : ImageOps.ResizeShort(img, RgbImage.FaceSize);
             faces[i] = img.IsFaceSized ? img
                 : throw new InvalidDataException($"{Name}: image {i} is {img.Width}x{img.Height} after MXNet's resize_short; verification needs square 112x112 faces");

@@ -22,7 +22,7 @@ public class MakeBinAndEmbedCommandTests : IDisposable
         {
             Directory.CreateDirectory(Path.Combine(root, $"{id:D4}"));
             for (int k = 0; k < 4; k++)
-                File.WriteAllBytes(Path.Combine(root, $"{id:D4}", $"{k}.jpg"), ImageCodec.Encode(Face(id * 4 + k), SKEncodedImageFormat.Jpeg));
+                File.WriteAllBytes(Path.Combine(root, $"{id:D4}", $"{k}.jpg"), FaceImageCodec.Encode(Face(id * 4 + k), SKEncodedImageFormat.Jpeg));
         }
         var bin = Path.Combine(dir, "mine.bin");
         var (code, output, err) = CommandRunner.Run("make-bin", "--images", root, "--pairs", "20", "--out", bin, "--seed", "3", "--identity-disjoint");
@@ -42,8 +42,8 @@ public class MakeBinAndEmbedCommandTests : IDisposable
     {
         var imgs = Path.Combine(dir, "imgs");
         Directory.CreateDirectory(imgs);
-        File.WriteAllBytes(Path.Combine(imgs, "a.png"), ImageCodec.Encode(Face(1), SKEncodedImageFormat.Png));
-        File.WriteAllBytes(Path.Combine(imgs, "b.png"), ImageCodec.Encode(Face(2, 100, 120), SKEncodedImageFormat.Png));
+        File.WriteAllBytes(Path.Combine(imgs, "a.png"), FaceImageCodec.Encode(Face(1), SKEncodedImageFormat.Png));
+        File.WriteAllBytes(Path.Combine(imgs, "b.png"), FaceImageCodec.Encode(Face(2, 100, 120), SKEncodedImageFormat.Png));
         var model = SharedPaths.Data("models/fr_feature.onnx");
         var npy = Path.Combine(dir, "e.npy");
 

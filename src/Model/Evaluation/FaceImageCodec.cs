@@ -6,7 +6,7 @@ namespace ActorFace.Model.Evaluation;
 /// Decodes encoded images (JPEG, PNG, ...) to RGB with SkiaSharp. Skia decodes JPEG through libjpeg-turbo
 /// with the same defaults as OpenCV's imdecode (ISLOW IDCT, fancy upsampling), so pixels match the reference.
 /// </summary>
-public static class ImageCodec
+public static class FaceImageCodec
 {
     public static RgbImage Decode(byte[] encoded, string what)
     {

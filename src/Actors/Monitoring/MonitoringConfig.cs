@@ -1,0 +1,40 @@
+using Akka.Configuration;
+
+namespace ActorFace.Actors.Monitoring;
+
+/// <summary>
+/// HOCON every ActorFace actor system includes (as a fallback) so monitoring records travel as MessagePack and
+/// DistributedPubSub runs on every node, including nodes with the `monitor` role.
+/// </summary>
+public static class MonitoringConfig
+{
+    /// <summary>The DistributedPubSub topic all metric records are published to.</summary>
+    public const string Topic = "actorface.metrics";
+
+    /// <summary>Cluster role of a node that only watches (takes no part in training).</summary>
+    public const string MonitorRole = "monitor";
+
+    public const string Hocon = """
+        akka.actor {
+          serializers {
+            actorface-monitoring = "ActorFace.Actors.Monitoring.MonitoringSerializer, ActorFace.Actors"
+          }
+          serialization-bindings {
+            "ActorFace.Actors.Monitoring.IMonitorMetric, ActorFace.Actors" = actorface-monitoring
+          }
+          serialization-identifiers {
+            "ActorFace.Actors.Monitoring.MonitoringSerializer, ActorFace.Actors" = 471
+          }
+        }
+        # pub-sub must run on every node (an empty role), otherwise a monitor-only node never sees the topic
+        akka.cluster.pub-sub.role = ""
+        actorface.monitoring {
+          # how often SystemStatsCollector publishes ActorSystemStats
+          system-stats-interval = 5s
+          # a rank whose last record is older than this is shown as stale
+          stale-after = 15s
+        }
+        """;
+
+    public static Config Default => ConfigurationFactory.ParseString(Hocon);
+}

@@ -1,0 +1,53 @@
+using Akka.Actor;
+using Akka.Configuration;
+using ActorFace.Actors.Monitoring;
+
+namespace ActorFace.Host.Monitoring;
+
+/// <summary>Builds the actor system of a watch-only cluster node (role `monitor`).</summary>
+public static class MonitorNode
+{
+    /// <summary>
+    /// Parses and checks seed addresses; they must all name the same actor system, which the monitor then uses.
+    /// </summary>
+    public static (string SystemName, IReadOnlyList<string> Seeds) ParseSeeds(IEnumerable<string> seeds)
+    {
+        var list = seeds.SelectMany(s => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray();
+        if (list.Length == 0) throw new ArgumentException("--seed-nodes: no address given");
+        var addresses = list.Select(s =>
+        {
+            try
+            {
+                var a = Address.Parse(s);
+                if (a.Host is null || a.Port is null) throw new UriFormatException("host and port are required");
+                return a;
+            }
+            catch (Exception ex) when (ex is UriFormatException or ArgumentException or FormatException)
+            {
+                throw new FormatException($"--seed-nodes: '{s}' is not an address like akka.tcp://actorface@127.0.0.1:4053 ({ex.Message})");
+            }
+        }).ToArray();
+        var systems = addresses.Select(a => a.System).Distinct().ToArray();
+        if (systems.Length > 1)
+            throw new ArgumentException($"--seed-nodes name different actor systems ({string.Join(", ", systems)}); one cluster at a time");
+        return (systems[0], addresses.Select(a => a.ToString()).ToArray());
+    }
+
+    public static Config ClusterConfig(string hostname, int port, IReadOnlyList<string> roles, IReadOnlyList<string> seeds, string logLevel) =>
+        ConfigurationFactory.ParseString($$"""
+            akka {
+              loglevel = {{logLevel}}
+              stdout-loglevel = {{logLevel}}
+              actor.provider = cluster
+              remote.dot-netty.tcp { hostname = "{{hostname}}", port = {{port}} }
+              cluster {
+                roles = [{{string.Join(", ", roles.Select(r => $"\"{r}\""))}}]
+                seed-nodes = [{{string.Join(", ", seeds.Select(s => $"\"{s}\""))}}]
+              }
+              coordinated-shutdown.exit-clr = off
+            }
+            """).WithFallback(MonitoringConfig.Default);
+
+    public static ActorSystem Start(string systemName, string hostname, int port, IReadOnlyList<string> seeds, string logLevel) =>
+        ActorSystem.Create(systemName, ClusterConfig(hostname, port, [MonitoringConfig.MonitorRole], seeds, logLevel));
+}
