@@ -27,6 +27,7 @@ public class MarginLossGoldenTests
         var buffer = logits.detach().clone();
         var loss = DistributedSoftmaxCrossEntropy.ForwardBackwardInPlace(buffer, labels, new SingleRankCollective());
         Assert.Equal(g.Number("loss_dist"), loss, 1e-4);
+        Console.WriteLine($"[golden] {file} loss_dist: |diff| = {Math.Abs(g.Number("loss_dist") - loss):G3}");
         logits.backward(new[] { buffer });
         TensorAssert.Close(g.Float("grad_cos_dist"), cos.grad!, 1e-4, 1e-6, $"{file} grad_cos_dist");
     }

@@ -25,6 +25,7 @@ public class PartialFCGoldenTests
         using var shard = Shard(g);
         using var result = shard.ForwardBackward(g.Float("embeddings"), g.Long("labels"), new SingleRankCollective());
         Assert.Equal(g.Number("loss"), result.Loss, 1e-4);
+        Console.WriteLine($"[golden] pfc_sr1 loss: |diff| = {Math.Abs(g.Number("loss") - result.Loss):G3}");
         Assert.Equal(50, result.NumColumns);
         TensorAssert.Close(g.Float("grad_embeddings"), result.EmbeddingGrad, 1e-4, 1e-6, "pfc_sr1 grad_embeddings");
         TensorAssert.Close(g.Float("grad_weight"), shard.Weight.grad!, 1e-4, 1e-3, "pfc_sr1 grad_weight");
@@ -44,6 +45,7 @@ public class PartialFCGoldenTests
         Assert.Equal(g.Long("sampled_index").data<long>().ToArray(), shard.LastIndex!.data<long>().ToArray());
         Assert.Equal(25, result.NumColumns);
         Assert.Equal(g.Number("loss"), result.Loss, 1e-4);
+        Console.WriteLine($"[golden] pfc_sr05 loss: |diff| = {Math.Abs(g.Number("loss") - result.Loss):G3}");
         TensorAssert.Close(g.Float("grad_embeddings"), result.EmbeddingGrad, 1e-4, 1e-6, "pfc_sr05 grad_embeddings");
         TensorAssert.Close(g.Float("grad_weight"), shard.Weight.grad!, 1e-4, 1e-3, "pfc_sr05 grad_weight");
         shard.Step(0.1);

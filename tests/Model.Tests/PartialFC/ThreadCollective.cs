@@ -30,15 +30,23 @@ internal sealed class ThreadCollective : ICollective
     }
 
     /// <summary>Runs <paramref name="body"/> once per rank on its own thread and returns the results in rank order.</summary>
-    public static T[] Run<T>(int world, Func<ICollective, T> body)
+    public static T[] Run<T>(int world, Func<ICollective, T> body) => Run(Create(world), body);
+
+    /// <summary>Runs <paramref name="body"/> on one thread per communicator (any backend) and returns results in rank order.</summary>
+    public static T[] Run<T>(IReadOnlyList<ICollective> comms, Func<ICollective, T> body)
     {
-        var comms = Create(world);
+        var world = comms.Count;
         var results = new T[world];
         var errors = new Exception?[world];
         var threads = comms.Select((c, r) => new Thread(() =>
         {
             try { results[r] = body(c); }
-            catch (Exception e) { errors[r] = e; c.shared.Barrier.RemoveParticipant(); }
+            catch (Exception e)
+            {
+                errors[r] = e;
+                if (c is ThreadCollective tc) tc.shared.Barrier.RemoveParticipant();
+                else c.Abort($"rank {r} failed: {e.Message}");
+            }
         })).ToArray();
         foreach (var t in threads) t.Start();
         foreach (var t in threads) Assert.True(t.Join(TimeSpan.FromSeconds(60)), "rank thread hung");

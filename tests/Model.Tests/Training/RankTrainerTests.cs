@@ -59,8 +59,10 @@ public class RankTrainerTests
         trainer.PartialFC.Dispose();
     }
 
-    [Fact]
-    public void TwoRanksWithHalfBatchesEqualOneRankWithTheWholeBatch()
+    [Theory]
+    [InlineData("thread")]
+    [InlineData("local")]
+    public void TwoRanksWithHalfBatchesEqualOneRankWithTheWholeBatch(string backend)
     {
         using var scope = NewDisposeScope();
         const int B = 6, Steps = 3;
@@ -73,7 +75,8 @@ public class RankTrainerTests
         using var one = Trainer(single, new SingleRankCollective(), o);
         var oneLosses = batches.Select(b => one.Step(b.Images, b.Labels).Loss).ToList();
 
-        var two = ThreadCollective.Run(2, comm =>
+        ICollective[] comms = backend == "local" ? LocalCollectiveGroup.Create(2) : ThreadCollective.Create(2);
+        var two = ThreadCollective.Run(comms, comm =>
         {
             using var s = NewDisposeScope();
             // Rank 1 starts from different weights: the trainer must broadcast rank 0's.

@@ -1,0 +1,17 @@
+using System.CommandLine;
+
+namespace ActorFace.Host.Commands.Bench;
+
+/// <summary>`actorface bench ...`: speed and memory measurements (never asserted in unit tests).</summary>
+public static class BenchCommand
+{
+    public static Command Create()
+    {
+        var bench = new Command("bench", "Speed and memory benchmarks: backbone, pfc, allreduce, data");
+        bench.Subcommands.Add(BenchBackboneCommand.Create());
+        bench.Subcommands.Add(BenchPartialFCCommand.Create());
+        bench.Subcommands.Add(BenchDataCommand.Create());
+        bench.Subcommands.Add(BenchAllReduceCommand.Create());
+        return bench;
+    }
+}

@@ -1,0 +1,135 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Net;
+using ActorFace.Host.Infrastructure;
+using ActorFace.Model.Collectives;
+using ActorFace.Model.Losses;
+using ActorFace.Model.PartialFC;
+using ActorFace.Model.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ActorFace.Host.Commands.Bench;
+
+/// <summary>
+/// `actorface bench pfc`: one Partial FC step (gather, sample, cosines, margin, distributed softmax, backward,
+/// reduce-scatter, SGD update of the shard) at a given class count, per rank: median seconds, samples/s, peak RSS.
+/// `--backend tcp` runs every rank in its own process over loopback; `local` runs ranks as threads of one process.
+/// </summary>
+public static class BenchPartialFCCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("pfc", "Partial FC step time and peak memory per rank");
+        var classes = new Option<long>("--classes") { DefaultValueFactory = _ => 100_000 };
+        var sampleRate = new Option<double>("--sample-rate") { DefaultValueFactory = _ => 1.0 };
+        var batch = new Option<int>("--batch") { Description = "per-rank batch", DefaultValueFactory = _ => 128 };
+        var embedding = new Option<int>("--embedding-size") { DefaultValueFactory = _ => 512 };
+        var world = new Option<int>("--world") { DefaultValueFactory = _ => 1 };
+        var backend = new Option<string>("--backend") { Description = "local (threads) or tcp (processes)", DefaultValueFactory = _ => "local" };
+        var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 5 };
+        var warmup = new Option<int>("--warmup") { DefaultValueFactory = _ => 2 };
+        var isolate = new Option<bool>("--process") { Description = "run this configuration in a fresh child process (clean peak-RSS figure)" };
+        var json = new Option<bool>("--json");
+        var rank = new Option<int>("--rank") { Hidden = true, DefaultValueFactory = _ => -1 };
+        var endpoints = new Option<string>("--endpoints") { Hidden = true, DefaultValueFactory = _ => "" };
+        foreach (var o in new Option[] { classes, sampleRate, batch, embedding, world, backend, steps, warmup, isolate, json, rank, endpoints })
+            command.Options.Add(o);
+
+        command.SetAction(parse =>
+        {
+            var cfg = new Config(parse.GetValue(classes), parse.GetValue(sampleRate), parse.GetValue(batch), parse.GetValue(embedding),
+                parse.GetValue(world), parse.GetValue(steps), parse.GetValue(warmup));
+            var be = parse.GetValue(backend)!;
+            bool asJson = parse.GetValue(json);
+            if (cfg.Classes < cfg.World || cfg.SampleRate is < 0 or > 1 || cfg.Batch < 1 || cfg.World < 1 || cfg.Steps < 1 || cfg.Embedding < 1)
+                return Fail("need --classes >= --world >= 1, --sample-rate in [0, 1], --batch, --steps, --embedding-size >= 1");
+            if (be is not ("local" or "tcp")) return Fail($"unknown --backend '{be}' (expected local or tcp)");
+
+            if (parse.GetValue(rank) is var r and >= 0)
+            {
+                var list = parse.GetValue(endpoints)!.Split(',').Select(IPEndPoint.Parse).ToList();
+                using var c = TcpCollective.Connect(r, list, new TcpCollectiveOptions { SessionToken = "bench-pfc" });
+                Print(RunRank(cfg, c), asJson);
+                return 0;
+            }
+            if (parse.GetValue(isolate) || be == "tcp")
+                return RunChildren(cfg, be, asJson);
+
+            var ranks = LocalCollectiveGroup.Create(cfg.World);
+            var tasks = ranks.Select(c => Task.Factory.StartNew(() => RunRank(cfg, c), TaskCreationOptions.LongRunning)).ToArray();
+            Task.WaitAll(tasks);
+            foreach (var t in tasks) Print(t.Result, asJson);
+            foreach (var c in ranks) c.Dispose();
+            return 0;
+        });
+        return command;
+    }
+
+    sealed record Config(long Classes, double SampleRate, int Batch, int Embedding, int World, int Steps, int Warmup)
+    {
+        public IEnumerable<string> Args() => new[] { "bench", "pfc", "--classes", $"{Classes}", "--sample-rate", $"{SampleRate}",
+            "--batch", $"{Batch}", "--embedding-size", $"{Embedding}", "--world", $"{World}", "--steps", $"{Steps}", "--warmup", $"{Warmup}" };
+    }
+
+    static int Fail(string message)
+    {
+        Console.Error.WriteLine($"bench pfc: {message}");
+        return 2;
+    }
+
+    static void Print(BenchResult result, bool json) => Console.WriteLine(json ? result.ToJson() : result.ToString());
+
+    static int RunChildren(Config cfg, string backend, bool json)
+    {
+        var extra = json ? new[] { "--json" } : Array.Empty<string>();
+        List<Process> children;
+        if (backend == "tcp")
+        {
+            var list = SelfProcess.LoopbackEndpoints(cfg.World);
+            children = Enumerable.Range(0, cfg.World)
+                .Select(r => SelfProcess.Start(cfg.Args().Concat(new[] { "--backend", "tcp", "--rank", $"{r}", "--endpoints", list }).Concat(extra)))
+                .ToList();
+        }
+        else children = new() { SelfProcess.Start(cfg.Args().Concat(new[] { "--backend", "local" }).Concat(extra)) };
+        int failed = 0;
+        foreach (var child in children)
+        {
+            child.WaitForExit();
+            if (child.ExitCode != 0) failed = child.ExitCode;
+            child.Dispose();
+        }
+        return failed;
+    }
+
+    static BenchResult RunRank(Config cfg, ICollective collective)
+    {
+        var layout = new ShardLayout(cfg.Classes, cfg.World, collective.Rank);
+        using var margin = new CombinedMarginLoss(64, 1.0, 0.5, 0.0);
+        using var shard = new PartialFCShard(layout, cfg.Embedding, margin, new PartialFCOptions(SampleRate: cfg.SampleRate));
+        var generator = new Generator((ulong)(1234 + collective.Rank));
+        var times = new List<double>();
+        for (int i = 0; i < cfg.Warmup + cfg.Steps; i++)
+        {
+            using var scope = NewDisposeScope();
+            var embeddings = randn(new long[] { cfg.Batch, cfg.Embedding }, generator: generator);
+            var labels = randint(0, cfg.Classes, new long[] { cfg.Batch }, generator: generator);
+            var sw = Stopwatch.StartNew();
+            using (var result = shard.ForwardBackward(embeddings, labels, collective))
+            {
+                shard.Step(0.1);
+                shard.ZeroGrad();
+            }
+            if (i >= cfg.Warmup) times.Add(sw.Elapsed.TotalSeconds);
+        }
+        var median = BenchResult.Median(times);
+        return new BenchResult("pfc", new Dictionary<string, object>
+        {
+            ["classes"] = cfg.Classes, ["sample_rate"] = cfg.SampleRate, ["batch"] = cfg.Batch, ["world"] = cfg.World,
+            ["rank"] = collective.Rank, ["num_local"] = layout.NumLocal, ["num_sample"] = shard.NumSample,
+            ["malloc"] = MallocTuning.Mode, ["step_s"] = Math.Round(median, 4),
+            ["samples_per_s"] = Math.Round(cfg.Batch * cfg.World / median, 1),
+            ["peak_rss_mib"] = ProcessMemory.PeakRssBytes() >> 20,
+        });
+    }
+}
