@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Diagnostics;
+using System.Net.Sockets;
 using System.Net;
 using ActorFace.Host.Infrastructure;
 using ActorFace.Model.Collectives;
