@@ -28,8 +28,11 @@ public sealed class TrainingCoordinator : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public TrainingCoordinator(TrainingSettings settings)
+    private readonly TextWriter? _console;
+
+    public TrainingCoordinator(TrainingSettings settings, TextWriter? console = null)
     {
+        _console = console;
         _settings = settings;
         _store = new CheckpointStore(settings.OutputDirectory);
         _state = new CoordinatorState(settings, _store.Latest(), SettingsDump.Fingerprint(settings));
@@ -61,7 +64,10 @@ public sealed class TrainingCoordinator : ReceiveActor, IWithTimers
         });
     }
 
-    public static Props Props(TrainingSettings settings) => Akka.Actor.Props.Create(() => new TrainingCoordinator(settings));
+    public static Props Props(TrainingSettings settings, TextWriter? console = null) =>
+        Akka.Actor.Props.Create(() => new TrainingCoordinator(settings, console));
+
+    private void Say(string message) => _console?.WriteLine($"[coordinator] {message}");
 
     private sealed class RegroupTimeout { public static readonly RegroupTimeout Instance = new(); }
 
@@ -102,14 +108,14 @@ public sealed class TrainingCoordinator : ReceiveActor, IWithTimers
                     var path = _store.Write(write.Manifest);
                     _state.ManifestWritten(write.Manifest, path);
                     _store.Prune(_settings.KeepCheckpoints);
-                    _log.Info("checkpoint of step {0} complete: {1}", write.Manifest.Step, path);
+                    Say($"checkpoint of step {write.Manifest.Step} complete: {path}");
                     _monitoring.Checkpoint(write.Manifest.Step, path);
                     _monitoring.Event(ClusterEventKind.CheckpointManifested, _state.Generation, write.Manifest.Step, $"checkpoint of step {write.Manifest.Step} complete");
                     break;
                 case ClearCheckpoints:
                     if (Directory.Exists(_store.Root))
                     {
-                        _log.Warning("fresh start (resume = false): removing the earlier checkpoints in {0}", _store.Root);
+                        Say($"fresh start (resume = false): removing the earlier checkpoints in {_store.Root}");
                         Directory.Delete(_store.Root, recursive: true);
                     }
                     break;
@@ -120,12 +126,12 @@ public sealed class TrainingCoordinator : ReceiveActor, IWithTimers
                     Timers.Cancel(RegroupTimeout.Instance);
                     break;
                 case Log log:
-                    _log.Info(log.Message);
+                    Say(log.Message);
                     _monitoring.Event(log.Kind, _state.Generation, _state.LastCompleteStep, log.Message);
                     break;
                 case EndJob end:
                     var ended = new TrainingEnded(end.Success, end.Message, end.Step);
-                    if (end.Success) _log.Info(end.Message); else _log.Error(end.Message);
+                    if (end.Success) Say(end.Message); else _log.Error(end.Message);
                     _monitoring.Event(end.Success ? ClusterEventKind.Info : ClusterEventKind.Failed, _state.Generation, end.Step, end.Message);
                     foreach (var n in _nodes.Values)
                         n.Tell(ended);

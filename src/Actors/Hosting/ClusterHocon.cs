@@ -24,8 +24,12 @@ public static class ClusterHocon
         var joinSeconds = Math.Max(1, (int)Math.Ceiling(c.JoinTimeout.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         var hocon = $$"""
             akka {
-              loglevel = INFO
+              # Akka's own chatter stays out of the training output; the job's progress lines go to the console
+              # directly (coordinator, worker node) and to training.log (rank 0).
+              loglevel = WARNING
               stdout-loglevel = WARNING
+              log-dead-letters-during-shutdown = off
+              log-dead-letters = 3
               loggers-dispatcher = "akka.actor.default-dispatcher"
               actor {
                 provider = cluster

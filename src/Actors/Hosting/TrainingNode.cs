@@ -21,7 +21,7 @@ public static class TrainingNode
     public static Task<TrainingEnded> Start(ActorSystem system, TrainingSettings settings, RankServices services, TextWriter? console)
     {
         var manager = ClusterSingletonManager.Props(
-            TrainingCoordinator.Props(settings),
+            TrainingCoordinator.Props(settings, console),
             PoisonPill.Instance,
             ClusterSingletonManagerSettings.Create(system).WithRole(ClusterHocon.WorkerRole).WithSingletonName(TrainingCoordinator.SingletonName));
         system.ActorOf(manager, ManagerName);
@@ -34,7 +34,8 @@ public static class TrainingNode
 
     public static IActorRef CoordinatorProxy(ActorSystem system) =>
         system.ActorOf(ClusterSingletonProxy.Props($"/user/{ManagerName}",
-            ClusterSingletonProxySettings.Create(system).WithRole(ClusterHocon.WorkerRole).WithSingletonName(TrainingCoordinator.SingletonName)),
+            ClusterSingletonProxySettings.Create(system).WithRole(ClusterHocon.WorkerRole).WithSingletonName(TrainingCoordinator.SingletonName)
+                .WithLogSingletonIdentificationFailure(false)),
             ProxyName);
 
     /// <summary>Joins the cluster (the seed nodes, or itself when there are none) and waits until this member is Up.</summary>

@@ -74,7 +74,6 @@ public sealed record TrainingSettings
 
 public sealed record SyntheticSettings
 {
-    public double Noise { get; init; } = 0.35;
     public int ValPairs { get; init; } = 400;
     public int ValIdentities { get; init; } = 40;
 }

@@ -254,8 +254,11 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
 
     private void Verify(IVerificationHook hook, long step)
     {
-        foreach (var line in hook.Evaluate(_trainer!.Backbone, step))
+        var (lines, results) = hook.Evaluate(_trainer!.Backbone, step);
+        foreach (var line in lines)
             _trainingLog?.Write(line);
+        foreach (var r in results)
+            MetricsPublisher.Publish(Context.System, new VerificationMetrics(_launch.Slot.NodeId, r.Target, step, r.Accuracy, r.Best, MetricClock.NowMs()));
     }
 
     /// <summary>Tags every failure with the rank so that the node's supervisor can report which one failed.</summary>

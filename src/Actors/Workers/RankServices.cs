@@ -87,11 +87,13 @@ public interface ICollectiveFactory
     ICollective ConnectTcp(int rank, IReadOnlyList<IPEndPoint> endpoints, TimeSpan timeout, string session);
 }
 
-/// <summary>Verification on rank 0 (every `verbose` steps and at the end); returns the log lines.</summary>
+/// <summary>Verification on rank 0 (every `verbose` steps and at the end): the log lines and one result per target.</summary>
 public interface IVerificationHook
 {
-    IReadOnlyList<string> Evaluate(nn.Module<Tensor, Tensor> backbone, long globalStep);
+    (IReadOnlyList<string> Lines, IReadOnlyList<VerificationOutcome> Results) Evaluate(nn.Module<Tensor, Tensor> backbone, long globalStep);
 }
+
+public sealed record VerificationOutcome(string Target, double Accuracy, double Std, double Best);
 
 public sealed record RankServices(
     IRankTrainerFactory Trainers,

@@ -47,7 +47,7 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
         {
             Timers.Cancel(RegisterTick.Instance);
             WatchCoordinator(Sender);
-            if (a.Standby) _log.Info("accepted as a stand-by; the next generation will include this node");
+            if (a.Standby) _console?.WriteLine("[node] accepted as a stand-by; the next generation will include this node");
         });
         Receive<NodeRejected>(r =>
         {
@@ -107,7 +107,7 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
             Context.Watch(worker);
             _ranks[worker] = (slot.Rank, collective);
         }
-        _log.Info("generation {0}: hosting rank(s) {1} of {2}", g.Generation, string.Join(",", mine.Select(r => r.Rank)), g.WorldSize);
+        _console?.WriteLine($"[node] generation {g.Generation}: hosting rank(s) {string.Join(",", mine.Select(r => r.Rank))} of {g.WorldSize}");
     }
 
     private void Abort(int generation, string reason)

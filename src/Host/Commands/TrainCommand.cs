@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using ActorFace.Host.Monitoring;
 using ActorFace.Actors.Training;
+using ActorFace.Actors.Workers;
 using ActorFace.Host.Clustering;
 using ActorFace.Host.Configuration;
 
@@ -70,8 +71,18 @@ public static class TrainCommand
 
         var settings = loaded.Settings;
         RuntimeThreads.Configure(settings);
+        RankServices services;
+        try
+        {
+            services = ProductionServices.Create(settings, stdout);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"error: cannot open the training data (actorface.dataset = {settings.Dataset}, rec = '{settings.Rec}'): {e.Message}");
+            return 2;
+        }
         var output = settings.OutputDirectory;
-        var result = ClusterRuntime.RunAsync(settings, loaded.Hocon, () => ProductionServices.Create(settings, stdout), stdout,
+        var result = ClusterRuntime.RunAsync(settings, loaded.Hocon, () => services, stdout,
                 system => MonitoringHost.Start(system, new MonitoringHostOptions
                 {
                     // One TensorBoard writer per job (arcface_torch: rank 0), on the first seed node.

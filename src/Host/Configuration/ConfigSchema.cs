@@ -51,7 +51,6 @@ public static class ConfigSchema
         ["keep_checkpoints"] = ConfigKind.Int,
         ["max_steps"] = ConfigKind.Long,
         ["save_backbone"] = ConfigKind.Bool,
-        ["synthetic.noise"] = ConfigKind.Double,
         ["synthetic.val_pairs"] = ConfigKind.Int,
         ["synthetic.val_identities"] = ConfigKind.Int,
         ["cluster.workers_per_node"] = ConfigKind.Int,

@@ -52,7 +52,6 @@ public static class TrainingSettingsBinder
             SaveBackbone = r.Get<bool>("save_backbone"),
             Synthetic = new SyntheticSettings
             {
-                Noise = r.Get<double>("synthetic.noise"),
                 ValPairs = r.Get<int>("synthetic.val_pairs"),
                 ValIdentities = r.Get<int>("synthetic.val_identities"),
             },
@@ -104,7 +103,7 @@ public static class TrainingSettingsBinder
         r.Require("checkpoint_every", s.CheckpointEvery >= 0, "must be >= 0 (0 = every epoch)");
         r.Require("keep_checkpoints", s.KeepCheckpoints >= 1, "must be >= 1");
         r.Require("max_steps", s.MaxSteps >= 0, "must be >= 0 (0 = whole schedule)");
-        r.Require("synthetic.noise", s.Synthetic.Noise is >= 0 and <= 1, "must be in [0, 1]");
+        r.Require("num_image", s.Dataset != "synthetic" || s.NumImage >= s.NumClasses, "must be >= num_classes for dataset = synthetic");
         r.Require("synthetic.val_pairs", s.Synthetic.ValPairs >= 0 && s.Synthetic.ValPairs % 20 == 0, "must be a multiple of 20 (10 folds of same/different pairs), 0 = none");
         r.Require("synthetic.val_identities", s.Synthetic.ValPairs == 0 || s.Synthetic.ValIdentities >= 2, "must be >= 2");
         r.Require("cluster.workers_per_node", s.Cluster.WorkersPerNode >= 0, "must be >= 0 (0 = a node that only watches)");
