@@ -56,7 +56,7 @@ public static class ClusterHocon
                   }
                 }
                 failure-detector {
-                  acceptable-heartbeat-pause = 10s
+                  acceptable-heartbeat-pause = 30s
                   threshold = 12.0
                 }
                 singleton.hand-over-retry-interval = 1s
