@@ -2,11 +2,12 @@ using System.CommandLine;
 
 namespace ActorFace.Host.Commands;
 
-/// <summary>Every `actorface` sub-command, one file each; add new ones here.</summary>
+/// <summary>Every `actorface` sub-command, one file each; add new ones here (`bench` ones in Bench/BenchCommand.cs).</summary>
 public static class CommandCatalog
 {
     public static IEnumerable<Command> All()
     {
+        yield return PackCommand.Create();
         yield return Bench.BenchCommand.Create();
         yield return BenchCollectivesCommand.Create();
         yield return MonitorCommand.Create();

@@ -14,17 +14,22 @@ public static class StateDictFile
     /// Strict load: every key of the module must be in the file with the same shape, and nothing else may be.
     /// Nothing is copied unless everything matches. Floating dtypes are converted (as load_state_dict does).
     /// </summary>
-    public static void Load(Module module, string path)
+    /// <param name="allowMissingNumBatchesTracked">
+    /// tolerate files from PyTorch versions that did not save the BatchNorm counters (they keep their value)
+    /// </param>
+    public static void Load(Module module, string path, bool allowMissingNumBatchesTracked = false)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"weight file not found: {path}", path);
         var loaded = PthArchive.Read(path);
         try
         {
-            var targets = StateDictEntries.Of(module);
+            var byKey = loaded.ToDictionary(e => e.Key, e => e.Value);
+            var targets = StateDictEntries.Of(module)
+                .Where(t => !(allowMissingNumBatchesTracked && t.Key.EndsWith(".num_batches_tracked") && !byKey.ContainsKey(t.Key)))
+                .ToList();
             var problems = StateDictMismatch.Find(targets, loaded);
             if (problems != null)
                 throw new InvalidDataException($"{path}: state_dict does not match {module.GetName()}: {problems}");
-            var byKey = loaded.ToDictionary(e => e.Key, e => e.Value);
             using var _ = no_grad();
             foreach (var t in targets) t.Tensor.copy_(byKey[t.Key]);
         }

@@ -51,8 +51,8 @@ public class R18GoldenTests(ITestOutputHelper output)
         Assert.InRange(sd["layer1.0.conv1.weight"].std().item<float>(), 0.097f, 0.103f);
         Assert.InRange(sd["layer4.1.conv2.weight"].std().item<float>(), 0.099f, 0.101f);
         var bound = 1 / Math.Sqrt(25088);
-        Assert.InRange(sd["fc.weight"].abs().max().item<float>(), 0.99 * bound, bound);
-        Assert.InRange(sd["fc.bias"].abs().max().item<float>(), 0, bound);
+        Assert.InRange(sd["fc.weight"].abs().max().item<float>(), 0.99 * bound, bound * (1 + 1e-6)); // float32 rounding of b
+        Assert.InRange(sd["fc.bias"].abs().max().item<float>(), 0, bound * (1 + 1e-6));
         Assert.True(sd["prelu.weight"].eq(0.25f).all().item<bool>());
         Assert.True(sd["layer2.0.bn3.weight"].eq(1f).all().item<bool>());
         Assert.True(sd["features.weight"].eq(1f).all().item<bool>());

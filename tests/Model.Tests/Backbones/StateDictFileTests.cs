@@ -109,6 +109,20 @@ public sealed class StateDictFileTests : IDisposable
     }
 
     [Fact]
+    public void MissingBatchNormCountersCanBeToleratedOnRequest()
+    {
+        using var source = BackboneFactory.Create("mbf");
+        using var target = BackboneFactory.Create("mbf");
+        var path = Temp("old.pth");
+        PthArchive.Write(path, Entries(source).Where(e => !e.Key.EndsWith("num_batches_tracked")).ToList(), StateDictEntries.ModuleVersions(source));
+        var ex = Assert.Throws<InvalidDataException>(() => StateDictFile.Load(target, path));
+        Assert.Contains("layers.0.layers.1.num_batches_tracked []", ex.Message);
+        StateDictFile.Load(target, path, allowMissingNumBatchesTracked: true);
+        var expected = StateDictEntries.Of(source).Single(e => e.Key == "features.layers.2.weight").Tensor;
+        Assert.True(expected.eq(StateDictEntries.Of(target).Single(e => e.Key == "features.layers.2.weight").Tensor).all().item<bool>());
+    }
+
+    [Fact]
     public void DataParallelPrefixGetsAHint()
     {
         using var model = BackboneFactory.Create("mbf");

@@ -10,6 +10,7 @@ public static class BenchCommand
         var bench = new Command("bench", "Speed and memory benchmarks: backbone, pfc, allreduce, data");
         bench.Subcommands.Add(BenchBackboneCommand.Create());
         bench.Subcommands.Add(BenchPartialFCCommand.Create());
+        bench.Subcommands.Add(BenchDataCommand.Create());
         return bench;
     }
 }

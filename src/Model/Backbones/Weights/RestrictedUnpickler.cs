@@ -27,6 +27,7 @@ public sealed class RestrictedUnpickler
     sealed class PyDict
     {
         public readonly List<KeyValuePair<object?, object?>> Items = [];
+        public readonly Dictionary<object, int> Index = [];
         public bool Ordered;
     }
 
@@ -227,9 +228,13 @@ public sealed class RestrictedUnpickler
 
     void Set(PyDict dict, object? key, object? value)
     {
-        var index = dict.Items.FindIndex(kv => Equals(kv.Key, key));
-        if (index >= 0) dict.Items[index] = new(key, value);
-        else dict.Items.Add(new(key, value));
+        if (key is not (string or long or bool)) throw Bad($"dict key of type {Describe(key)}");
+        if (dict.Index.TryGetValue(key, out var index)) dict.Items[index] = new(key, value);
+        else
+        {
+            dict.Index[key] = dict.Items.Count;
+            dict.Items.Add(new(key, value));
+        }
     }
 
     object? Pop()
