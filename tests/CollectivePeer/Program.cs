@@ -6,9 +6,11 @@ using static TorchSharp.torch;
 namespace ActorFace.CollectivePeer;
 
 /// <summary>
-/// usage: ActorFace.CollectivePeer (check|loop|bench) RANK HOST:PORT,HOST:PORT,... [TOKEN] [MIB ITERATIONS]
+/// usage: ActorFace.CollectivePeer (check|loop|check+loop|pfc|bench) RANK HOST:PORT,HOST:PORT,... [TOKEN] [DIR | MIB ITERATIONS]
 ///   check  run every operation on values all ranks can recompute, verify, print "OK", exit 0 (1 on a wrong value)
 ///   loop   all-reduce forever; print "READY" after the first; exit 3 with "ABORTED: reason" when the world breaks
+///   check+loop  check, then loop (one process start serves both tests of a world)
+///   pfc    one Partial FC step of PartialFCProblem; print "LOSS x", write grads to DIR (extra argument)
 ///   bench  time float32 all-reduce of MIB MiB, ITERATIONS times; rank 0 prints the result
 /// </summary>
 public static class Program
@@ -17,7 +19,7 @@ public static class Program
     {
         if (args.Length < 3)
         {
-            Console.Error.WriteLine("usage: ActorFace.CollectivePeer (check|loop|bench) RANK ENDPOINTS [TOKEN] [MIB ITERATIONS]");
+            Console.Error.WriteLine("usage: ActorFace.CollectivePeer (check|loop|check+loop|pfc|bench) RANK ENDPOINTS [TOKEN] [DIR | MIB ITERATIONS]");
             return 2;
         }
         ActorFace.Model.Runtime.MallocTuning.Apply();
@@ -31,6 +33,8 @@ public static class Program
             {
                 "check" => Check(c),
                 "loop" => Loop(c),
+                "check+loop" => Check(c) == 0 ? Loop(c) : 1,
+                "pfc" => PartialFC(c, args[4]),
                 "bench" => Bench(c, long.Parse(args[4]) << 20, int.Parse(args[5])),
                 _ => throw new ArgumentException($"unknown mode '{args[0]}'"),
             };
@@ -86,6 +90,15 @@ public static class Program
         c.AllReduce(t);
         Console.WriteLine("READY");
         while (true) c.AllReduce(t);
+    }
+
+    static int PartialFC(ICollective c, string directory)
+    {
+        var r = ActorFace.Model.Tests.Collectives.PartialFCProblem.Run(c);
+        ActorFace.Model.Tests.Collectives.PartialFCProblem.WriteFloats(Path.Combine(directory, $"grad-{c.Rank}.bin"), r.EmbeddingGrad);
+        ActorFace.Model.Tests.Collectives.PartialFCProblem.WriteFloats(Path.Combine(directory, $"wgrad-{c.Rank}.bin"), r.WeightGrad);
+        Console.WriteLine(FormattableString.Invariant($"LOSS {r.Loss:R}"));
+        return 0;
     }
 
     static int Bench(ICollective c, long bytes, int iterations)

@@ -9,7 +9,6 @@ public static class CommandCatalog
     {
         yield return PackCommand.Create();
         yield return Bench.BenchCommand.Create();
-        yield return BenchCollectivesCommand.Create();
         yield return MonitorCommand.Create();
     }
 }

@@ -9,6 +9,7 @@ internal sealed unsafe class LocalCollective : ICollective
     readonly LocalGroupState group;
     long seq;
     int busy;
+    long deadline; // Stopwatch ticks: the timeout covers the whole call, not each phase
 
     public LocalCollective(LocalGroupState group, int rank)
     {
@@ -227,7 +228,8 @@ internal sealed unsafe class LocalCollective : ICollective
         bool arrived;
         try
         {
-            arrived = group.Barrier.SignalAndWait(group.Timeout, group.Abort.Token);
+            var left = TimeSpan.FromSeconds((deadline - System.Diagnostics.Stopwatch.GetTimestamp()) / (double)System.Diagnostics.Stopwatch.Frequency);
+            arrived = group.Barrier.SignalAndWait(left > TimeSpan.Zero ? left : TimeSpan.Zero, group.Abort.Token);
         }
         catch (OperationCanceledException e)
         {
@@ -247,6 +249,7 @@ internal sealed unsafe class LocalCollective : ICollective
         if (Interlocked.Exchange(ref busy, 1) != 0)
             throw new InvalidOperationException($"rank {Rank}: collectives on one communicator must not run concurrently");
         seq++;
+        deadline = System.Diagnostics.Stopwatch.GetTimestamp() + (long)(group.Timeout.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
         return new CallScope(this);
     }
 

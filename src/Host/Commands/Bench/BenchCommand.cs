@@ -11,6 +11,7 @@ public static class BenchCommand
         bench.Subcommands.Add(BenchBackboneCommand.Create());
         bench.Subcommands.Add(BenchPartialFCCommand.Create());
         bench.Subcommands.Add(BenchDataCommand.Create());
+        bench.Subcommands.Add(BenchAllReduceCommand.Create());
         return bench;
     }
 }

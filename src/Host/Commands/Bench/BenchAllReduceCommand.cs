@@ -1,20 +1,21 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
+using ActorFace.Host.Infrastructure;
 using ActorFace.Model.Collectives;
 
-namespace ActorFace.Host.Commands;
+namespace ActorFace.Host.Commands.Bench;
 
 /// <summary>
-/// `actorface bench-collectives`: all-reduce bandwidth of a backend. For tcp it starts one child process per rank
+/// `actorface bench allreduce`: all-reduce bandwidth of a backend. For tcp it starts one child process per rank
 /// (this same executable with the hidden --rank/--endpoints options) talking over loopback.
 /// </summary>
-public static class BenchCollectivesCommand
+public static class BenchAllReduceCommand
 {
     public static Command Create()
     {
-        var command = new Command("bench-collectives", "Measure float32 all-reduce bandwidth: tcp ring between processes over loopback, or local thread ranks");
+        var command = new Command("allreduce", "Measure float32 all-reduce bandwidth: tcp ring between processes over loopback, or local thread ranks");
         var backend = new Option<string>("--backend") { Description = "tcp or local", DefaultValueFactory = _ => "tcp" };
         var worlds = new Option<int[]>("--world") { Description = "world sizes to measure", DefaultValueFactory = _ => new[] { 2, 3 }, AllowMultipleArgumentsPerToken = true };
         var mib = new Option<int>("--mib") { Description = "tensor size in MiB", DefaultValueFactory = _ => 64 };
@@ -37,7 +38,7 @@ public static class BenchCollectivesCommand
             if (r >= 0) return RunRank(r, parse.GetValue(endpoints)!, options, bytes, iters);
             return b switch
             {
-                "tcp" => ws.Select(w => RunTcpWorld(w, size, iters, chunk)).FirstOrDefault(code => code != 0),
+                "tcp" => LoopbackBaseline(bytes) + ws.Select(w => RunTcpWorld(w, size, iters, chunk)).FirstOrDefault(code => code != 0),
                 "local" => ws.Select(w => RunLocalWorld(w, bytes, iters)).FirstOrDefault(code => code != 0),
                 _ => Error($"unknown --backend '{b}' (expected tcp or local)"),
             };
@@ -47,8 +48,34 @@ public static class BenchCollectivesCommand
 
     static int Error(string message)
     {
-        Console.Error.WriteLine($"bench-collectives: {message}");
+        Console.Error.WriteLine($"bench allreduce: {message}");
         return 2;
+    }
+
+    /// <summary>
+    /// One plain socket stream over loopback moving the same bytes, for scale: on a busy or small machine the
+    /// ring cannot beat what the kernel's loopback gives a single stream.
+    /// </summary>
+    static int LoopbackBaseline(long bytes)
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var reader = Task.Run(() =>
+        {
+            using var s = listener.Accept();
+            var buffer = new byte[1 << 20];
+            long got = 0;
+            while (got < bytes) { int n = s.Receive(buffer); if (n == 0) break; got += n; }
+        });
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        client.Connect(listener.LocalEndPoint!);
+        var block = new byte[1 << 20];
+        var watch = Stopwatch.StartNew();
+        for (long sent = 0; sent < bytes; sent += block.Length) client.Send(block, (int)Math.Min(block.Length, bytes - sent), SocketFlags.None);
+        reader.Wait();
+        Console.WriteLine($"loopback baseline: one socket stream moves {bytes / 1048576} MiB at {bytes / watch.Elapsed.TotalSeconds / 1e9:0.00} GB/s");
+        return 0;
     }
 
     static int RunLocalWorld(int world, long bytes, int iterations)
@@ -72,31 +99,14 @@ public static class BenchCollectivesCommand
 
     static int RunTcpWorld(int world, int mib, int iterations, int chunkKib)
     {
-        var probes = Enumerable.Range(0, world).Select(_ =>
-        {
-            var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            return s;
-        }).ToList();
-        var endpointList = string.Join(",", probes.Select(s => s.LocalEndPoint!.ToString()));
-        probes.ForEach(s => s.Dispose());
-
-        var self = Environment.ProcessPath ?? "dotnet";
-        var prefix = Path.GetFileNameWithoutExtension(self) == "dotnet"
-            ? new[] { typeof(BenchCollectivesCommand).Assembly.Location } : Array.Empty<string>();
-        var children = Enumerable.Range(0, world).Select(r =>
-        {
-            var info = new ProcessStartInfo(self) { UseShellExecute = false };
-            foreach (var a in prefix.Concat(new[] { "bench-collectives", "--rank", r.ToString(), "--endpoints", endpointList,
-                         "--mib", mib.ToString(), "--iterations", iterations.ToString(), "--chunk-kib", chunkKib.ToString() }))
-                info.ArgumentList.Add(a);
-            return Process.Start(info)!;
-        }).ToList();
+        var endpointList = SelfProcess.LoopbackEndpoints(world);
+        var children = Enumerable.Range(0, world).Select(r => SelfProcess.Start(new[] { "bench", "allreduce", "--rank", r.ToString(),
+            "--endpoints", endpointList, "--mib", mib.ToString(), "--iterations", iterations.ToString(), "--chunk-kib", chunkKib.ToString() })).ToList();
         int failed = 0;
         foreach (var (child, r) in children.Select((c, r) => (c, r)))
         {
             child.WaitForExit();
-            if (child.ExitCode != 0) { Console.Error.WriteLine($"bench-collectives: rank {r} exited with {child.ExitCode}"); failed = 1; }
+            if (child.ExitCode != 0) { Console.Error.WriteLine($"bench allreduce: rank {r} exited with {child.ExitCode}"); failed = 1; }
             child.Dispose();
         }
         return failed;
