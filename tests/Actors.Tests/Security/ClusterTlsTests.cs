@@ -16,7 +16,7 @@ public class ClusterTlsTests
         akka.cluster.gossip-interval = 200ms
         akka.cluster.periodic-tasks-initial-delay = 0s
         akka.coordinated-shutdown.run-by-actor-system-terminate = off
-        """);
+        """).WithFallback(StrictSerialization.Config); // the cluster runs with the JSON fallback closed
 
     public sealed class Echo : ReceiveActor
     {

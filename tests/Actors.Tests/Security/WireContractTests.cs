@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.Serialization;
 using ActorFace.Actors.Monitoring;
+using ActorFace.Actors.Security;
 using ActorFace.Actors.Tests.Monitoring;
 using Akka.Actor;
 using Akka.Configuration;
@@ -57,6 +58,38 @@ public class WireContractTests
         var bytes = MessagePackSerializer.Typeless.Serialize(new Canary()); // carries "…Canary, ActorFace.Actors.Tests"
         Assert.Contains("Canary", System.Text.Encoding.UTF8.GetString(bytes));
         return bytes;
+    }
+
+    [Fact]
+    public async Task AkkasJsonFallbackCannotBeUsedToInstantiateTypes()
+    {
+        // The attacker keeps Akka's default: an unbound type travels as Newtonsoft JSON with its type name.
+        var receiver = ActorSystem.Create("receiver", StrictSerialization.Config.WithFallback(Node));
+        var attacker = ActorSystem.Create("attacker", Node);
+        try
+        {
+            var waitForLog = LogCapture.Attach(receiver);
+            var received = new ConcurrentQueue<object>();
+            receiver.ActorOf(Props.Create(() => new Sink(received)), "sink");
+            var address = ((ExtendedActorSystem)receiver).Provider.DefaultAddress;
+            var sink = await attacker.ActorSelection(new RootActorPath(address) / "user" / "sink").ResolveOne(TimeSpan.FromSeconds(10));
+            var canary = new Canary();
+            var created = Volatile.Read(ref Canary.Created);
+            sink.Tell(canary);
+            Assert.NotNull(await waitForLog(l => l.Contains("JSON fallback serializer"), TimeSpan.FromSeconds(20)));
+            sink.Tell("a string still arrives"); // primitives have their own serializer
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (received.IsEmpty && DateTime.UtcNow < deadline) await Task.Delay(50);
+            Assert.Equal("a string still arrives", Assert.Single(received));
+            Assert.Equal(created, Volatile.Read(ref Canary.Created));
+
+            // ... and a strict sender refuses to send an unbound type at all.
+            Assert.ThrowsAny<SerializationException>(() => receiver.Serialization.FindSerializerFor(canary).ToBinary(canary));
+        }
+        finally
+        {
+            await Task.WhenAll(attacker.Terminate(), receiver.Terminate()).WaitAsync(TimeSpan.FromSeconds(20));
+        }
     }
 
     [Fact]
