@@ -27,8 +27,13 @@ public static class StrictSerialization
 }
 
 /// <summary>Takes serializer id 1 (Akka's JSON fallback) and refuses both directions, naming the type.</summary>
-public sealed class RefusingJsonSerializer(ExtendedActorSystem system) : Serializer(system)
+public sealed class RefusingJsonSerializer : Serializer
 {
+    public RefusingJsonSerializer(ExtendedActorSystem system) : base(system) { }
+
+    /// <summary>Akka passes the serializer's settings section (serialization-settings.json) when one exists.</summary>
+    public RefusingJsonSerializer(ExtendedActorSystem system, Config settings) : base(system) { }
+
     public override int Identifier => 1;
     public override bool IncludeManifest => false;
 
