@@ -69,6 +69,17 @@ public sealed class CollectiveTlsTests : IDisposable
     }
 
     [Fact]
+    public void SecretAndTlsCombinedStillFormAWorkingRing()
+    {
+        var secret = ClusterSecret.Generate();
+        using var tls = TlsCredentials.FromClusterSecret(secret);
+        var results = SecureRing.Connect(CollectiveWorlds.FreeLoopbackEndpoints(3), _ => SecureRing.Options().Secure(secret, tls));
+        var world = results.Select(r => (ICollective)(r.Comm ?? throw new Xunit.Sdk.XunitException($"rank failed: {r.Error}"))).ToArray();
+        try { SecureRing.AssertAllReduceWorks(world); }
+        finally { CollectiveWorlds.DisposeAll(world); }
+    }
+
+    [Fact]
     public void ShortOrMissingSecretsAreClearErrors()
     {
         Assert.Contains("at least 16", Assert.Throws<ArgumentException>(() => ClusterSecret.FromText("short")).Message);
