@@ -137,7 +137,7 @@ public sealed class FuzzReport
         if (outcome == null) return;
         Failures++;
         if (findings.Count < 5)
-            findings.Add($"case {index} ({input.Length} bytes): {outcome}\ninput: {Convert.ToHexString(input.AsSpan(0, Math.Min(input.Length, 256)))}");
+            findings.Add($"case {index} ({input.Length} bytes): {outcome}\ninput: {Convert.ToHexString(input.AsSpan(0, Math.Min(input.Length, 4096)))}");
     }
 
     public override string ToString() =>
