@@ -7,6 +7,11 @@ public static class CommandCatalog
 {
     public static IEnumerable<Command> All()
     {
+        yield return TrainCommand.Create();
+        yield return EvalCommand.Create();
+        yield return MakeBinCommand.Create();
+        yield return EvalIjbCommand.Create();
+        yield return EmbedCommand.Create();
         yield return PackCommand.Create();
         yield return Bench.BenchCommand.Create();
         yield return MonitorCommand.Create();

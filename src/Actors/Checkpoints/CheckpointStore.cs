@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace ActorFace.Actors.Checkpoints;
+
+/// <summary>
+/// Layout under the output directory:
+/// <code>
+/// checkpoints/step_00000120/rank_0/...      files of rank 0 (written by its actors, temp + fsync + rename)
+/// checkpoints/step_00000120.manifest.json   written last by the coordinator: the checkpoint is complete
+/// </code>
+/// </summary>
+public sealed class CheckpointStore(string outputDirectory)
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    public string OutputDirectory { get; } = outputDirectory;
+    public string Root => Path.Combine(OutputDirectory, "checkpoints");
+
+    public static string StepName(long step) => "step_" + step.ToString("D8", CultureInfo.InvariantCulture);
+
+    public string StepDirectory(long step) => Path.Combine(Root, StepName(step));
+
+    public string RankDirectory(long step, int rank) => Path.Combine(StepDirectory(step), $"rank_{rank}");
+
+    public string ManifestPath(long step) => Path.Combine(Root, StepName(step) + ".manifest.json");
+
+    public static string RankDirectory(string manifestPath, CheckpointManifest manifest, int rank) =>
+        Path.Combine(Path.GetDirectoryName(manifestPath)!, manifest.Directory, $"rank_{rank}");
+
+    public string Write(CheckpointManifest manifest)
+    {
+        var path = ManifestPath(manifest.Step);
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(manifest with { Directory = StepName(manifest.Step) }, Json));
+        return path;
+    }
+
+    public static CheckpointManifest Read(string path)
+    {
+        try
+        {
+            var manifest = JsonSerializer.Deserialize<CheckpointManifest>(File.ReadAllText(path))
+                ?? throw new InvalidDataException("empty manifest");
+            if (manifest.Format != CheckpointManifest.CurrentFormat)
+                throw new InvalidDataException($"format {manifest.Format} is not supported (expected {CheckpointManifest.CurrentFormat})");
+            return manifest;
+        }
+        catch (Exception e) when (e is JsonException or InvalidDataException)
+        {
+            throw new InvalidDataException($"checkpoint manifest '{path}' is unreadable: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Complete checkpoints, oldest first.</summary>
+    public IReadOnlyList<(long Step, string Path)> Manifests()
+    {
+        if (!Directory.Exists(Root)) return [];
+        return Directory.EnumerateFiles(Root, "step_*.manifest.json")
+            .Select(p => (Step: ParseStep(Path.GetFileName(p)), Path: p))
+            .Where(x => x.Step >= 0)
+            .OrderBy(x => x.Step)
+            .ToList();
+    }
+
+    public (CheckpointManifest Manifest, string Path)? Latest()
+    {
+        var all = Manifests();
+        if (all.Count == 0) return null;
+        var path = all[^1].Path;
+        return (Read(path), path);
+    }
+
+    /// <summary>Deletes all but the newest <paramref name="keep"/> complete checkpoints, and folders no manifest names
+    /// that are older than the newest manifest (left behind by aborted generations).</summary>
+    public void Prune(int keep)
+    {
+        var all = Manifests();
+        if (all.Count == 0) return;
+        var newest = all[^1].Step;
+        foreach (var (step, path) in all.Take(Math.Max(0, all.Count - keep)))
+        {
+            File.Delete(path); // manifest first: a half-deleted checkpoint must never look complete
+            DeleteDirectory(StepDirectory(step));
+        }
+        var kept = all.Skip(Math.Max(0, all.Count - keep)).Select(x => x.Step).ToHashSet();
+        foreach (var dir in Directory.EnumerateDirectories(Root, "step_*"))
+        {
+            var step = ParseStep(Path.GetFileName(dir));
+            if (step >= 0 && step < newest && !kept.Contains(step))
+                DeleteDirectory(dir);
+        }
+    }
+
+    private static void DeleteDirectory(string dir)
+    {
+        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+    }
+
+    private static long ParseStep(string name)
+    {
+        var digits = name.StartsWith("step_", StringComparison.Ordinal) ? name[5..].Split('.')[0] : "";
+        return long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var step) ? step : -1;
+    }
+}

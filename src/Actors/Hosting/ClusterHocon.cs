@@ -1,0 +1,78 @@
+using System.Globalization;
+using ActorFace.Actors.Serialization;
+using ActorFace.Actors.Settings;
+using Akka.Configuration;
+
+namespace ActorFace.Actors.Hosting;
+
+/// <summary>
+/// The Akka configuration of a training (or monitoring) process. Choices, explained in docs/runtime.md:
+/// split-brain resolver keep-oldest with down-if-alone (the side with the coordinator singleton survives a partition,
+/// and a crashed oldest node alone does not take the survivors down with it — plain keep-majority would down the
+/// survivor of a 2-node cluster); a generous heartbeat pause because ranks saturate the CPU; MessagePack for the
+/// control messages; a pinned (dedicated-thread) dispatcher for the ranks, whose collective calls block.
+/// </summary>
+public static class ClusterHocon
+{
+    public const string WorkerRole = "worker";
+    public const string MonitorRole = "monitor";
+    public const string SystemName = "actorface";
+
+    public static Config Build(TrainingSettings settings, string role = WorkerRole, string? extraHocon = null)
+    {
+        var c = settings.Cluster;
+        var joinSeconds = Math.Max(1, (int)Math.Ceiling(c.JoinTimeout.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        var hocon = $$"""
+            akka {
+              # Akka's own chatter stays out of the training output; the job's progress lines go to the console
+              # directly (coordinator, worker node) and to training.log (rank 0).
+              loglevel = WARNING
+              stdout-loglevel = WARNING
+              log-dead-letters-during-shutdown = off
+              log-dead-letters = 3
+              loggers-dispatcher = "akka.actor.default-dispatcher"
+              actor {
+                provider = cluster
+                serialize-messages = off
+              }
+              remote.dot-netty.tcp {
+                hostname = "{{c.Hostname}}"
+                port = {{c.Port}}
+                maximum-frame-size = 4 MiB
+              }
+              cluster {
+                seed-nodes = []   # joined explicitly (TrainingNode.JoinAsync) so that the wait is bounded and explained
+                roles = [{{role}}]
+                log-info = off
+                shutdown-after-unsuccessful-join-seed-nodes = {{joinSeconds}}s
+                run-coordinated-shutdown-when-down = on
+                downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
+                split-brain-resolver {
+                  active-strategy = keep-oldest
+                  stable-after = 7s
+                  keep-oldest {
+                    down-if-alone = on
+                    role = "{{WorkerRole}}"
+                  }
+                }
+                failure-detector {
+                  acceptable-heartbeat-pause = 30s
+                  threshold = 12.0
+                }
+                singleton.hand-over-retry-interval = 1s
+              }
+              coordinated-shutdown {
+                exit-clr = off
+                run-by-clr-shutdown-hook = on
+              }
+            }
+            actorface-worker-dispatcher {
+              type = PinnedDispatcher
+            }
+            """;
+        var config = ConfigurationFactory.ParseString(hocon)
+            .WithFallback(ConfigurationFactory.ParseString(WireSerializer.Hocon))
+            .WithFallback(Monitoring.MonitoringConfig.Default);
+        return extraHocon is null ? config : ConfigurationFactory.ParseString(extraHocon).WithFallback(config);
+    }
+}

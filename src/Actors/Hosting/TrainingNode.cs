@@ -1,0 +1,57 @@
+using ActorFace.Actors.Coordination;
+using ActorFace.Actors.Protocol;
+using ActorFace.Actors.Settings;
+using ActorFace.Actors.Workers;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Tools.Singleton;
+
+namespace ActorFace.Actors.Hosting;
+
+/// <summary>Starts the training actors of one process inside a cluster actor system.</summary>
+public static class TrainingNode
+{
+    public const string ManagerName = "coordinator-manager";
+    public const string ProxyName = "coordinator-proxy";
+
+    /// <summary>
+    /// Starts the coordinator singleton manager (every worker node can host it; it runs on the oldest), a proxy to it,
+    /// and this process's <see cref="WorkerNode"/>. The task completes when the job ends (or this node is refused).
+    /// </summary>
+    public static Task<TrainingEnded> Start(ActorSystem system, TrainingSettings settings, RankServices services, TextWriter? console)
+    {
+        var manager = ClusterSingletonManager.Props(
+            TrainingCoordinator.Props(settings, console),
+            PoisonPill.Instance,
+            ClusterSingletonManagerSettings.Create(system).WithRole(ClusterHocon.WorkerRole).WithSingletonName(TrainingCoordinator.SingletonName));
+        system.ActorOf(manager, ManagerName);
+        var proxy = CoordinatorProxy(system);
+        var outcome = new TaskCompletionSource<TrainingEnded>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var nodeId = Cluster.Get(system).SelfAddress.ToString();
+        system.ActorOf(WorkerNode.Props(settings, services, proxy, nodeId, console, outcome), "worker-node");
+        return outcome.Task;
+    }
+
+    public static IActorRef CoordinatorProxy(ActorSystem system) =>
+        system.ActorOf(ClusterSingletonProxy.Props($"/user/{ManagerName}",
+            ClusterSingletonProxySettings.Create(system).WithRole(ClusterHocon.WorkerRole).WithSingletonName(TrainingCoordinator.SingletonName)
+                .WithLogSingletonIdentificationFailure(false)),
+            ProxyName);
+
+    /// <summary>Joins the cluster (the seed nodes, or itself when there are none) and waits until this member is Up.</summary>
+    public static async Task JoinAsync(ActorSystem system, TrainingSettings settings)
+    {
+        var cluster = Cluster.Get(system);
+        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        cluster.RegisterOnMemberUp(() => up.TrySetResult());
+        if (settings.Cluster.SeedNodes.Count == 0)
+            cluster.Join(cluster.SelfAddress);
+        else
+            cluster.JoinSeedNodes(settings.Cluster.SeedNodes.Select(Address.Parse));
+        var finished = await Task.WhenAny(up.Task, Task.Delay(settings.Cluster.JoinTimeout));
+        if (finished != up.Task)
+            throw new TimeoutException(
+                $"could not join the cluster through seed node(s) {string.Join(", ", settings.Cluster.SeedNodes)} within " +
+                $"{settings.Cluster.JoinTimeout.TotalSeconds:0}s (cluster.join_timeout): is the seed node running and reachable from {settings.Cluster.Hostname}?");
+    }
+}

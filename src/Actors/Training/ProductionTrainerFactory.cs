@@ -1,0 +1,68 @@
+using ActorFace.Actors.Settings;
+using ActorFace.Actors.Workers;
+using ActorFace.Model.Backbones;
+using ActorFace.Model.Losses;
+using ActorFace.Model.PartialFC;
+using ActorFace.Model.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ActorFace.Actors.Training;
+
+/// <summary>Builds a rank exactly as train_v2.py does (spec §5.2): get_model, CombinedMarginLoss(64, ...), PartialFC_V2,
+/// one optimiser for both groups, PolynomialLRWarmup over the derived step counts.</summary>
+public sealed class ProductionTrainerFactory : IRankTrainerFactory
+{
+    private static readonly object InitLock = new();
+
+    public IClassShard CreateShard(RankContext c, IReadOnlyList<string>? oldShardDirectories)
+    {
+        var s = c.Settings;
+        var layout = new ShardLayout(s.NumClasses, c.WorldSize, c.Rank);
+        var margin = Margin(s);
+        var options = PfcOptions(s);
+        var shard = oldShardDirectories is null
+            ? new PartialFCShard(layout, s.EmbeddingSize, margin, options)
+            : PartialFCShard.Reshard(oldShardDirectories.Select(d => Path.Combine(d, PartialFCClassShard.ShardFile)).ToList(),
+                layout, s.EmbeddingSize, margin, options);
+        return new PartialFCClassShard(shard);
+    }
+
+    public IRankTrainer CreateTrainer(RankContext c, IClassShard shard)
+    {
+        var s = c.Settings;
+        var device = DeviceOf(s, c.LocalSlot);
+        // Rank 0's weights are broadcast (DDP); seeding makes them repeatable. The global generator is shared by the
+        // rank threads of a process, so seeding and drawing must not interleave between ranks.
+        nn.Module<Tensor, Tensor> backbone;
+        lock (InitLock)
+        {
+            torch.manual_seed(s.Seed);
+            backbone = BackboneFactory.Create(s.Network, s.EmbeddingSize, s.Dropout, s.Fp16);
+        }
+        backbone.to(device);
+        var options = new RankTrainerOptions
+        {
+            Lr = s.Lr,
+            Momentum = s.Momentum,
+            WeightDecay = s.WeightDecay,
+            Optimizer = ParameterOptimizer.Parse(s.Optimizer),
+            GradientAcc = s.GradientAcc,
+            WarmupSteps = checked((int)c.Plan.WarmupStep),
+            TotalSteps = checked((int)c.Plan.TotalStep),
+            Bf16 = s.Bf16,
+            Compression = s.GradAllreduceFp16 ? GradientCompression.Float16 : GradientCompression.None,
+        };
+        var trainer = new RankTrainer(backbone, ((PartialFCClassShard)shard).Shard, c.Collective, options);
+        return new RankTrainerAdapter(backbone, trainer, device);
+    }
+
+    public static CombinedMarginLoss Margin(TrainingSettings s) =>
+        new(64, s.MarginList.M1, s.MarginList.M2, s.MarginList.M3, s.InterclassFilteringThreshold);
+
+    public static PartialFCOptions PfcOptions(TrainingSettings s) =>
+        new(s.SampleRate, ParameterOptimizer.Parse(s.Optimizer), s.Momentum, s.WeightDecay, s.Seed);
+
+    public static Device DeviceOf(TrainingSettings s, int localSlot) =>
+        s.Device == "cuda" ? new Device(DeviceType.CUDA, localSlot) : CPU;
+}

@@ -1,0 +1,96 @@
+using System.Globalization;
+using ActorFace.Actors.Workers;
+using ActorFace.Model.Backbones;
+using ActorFace.Model.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ActorFace.Actors.Training;
+
+/// <summary>
+/// <see cref="IRankTrainer"/> over Model's RankTrainer. Replica folder: backbone.pt (PyTorch state_dict) and
+/// trainer.afta (optimiser, LR schedule, step). The class shard is saved by its ClassShardActor.
+/// </summary>
+public sealed class RankTrainerAdapter : IRankTrainer
+{
+    public const string BackboneFile = "backbone.pt";
+    public const string TrainerFile = "trainer.afta";
+
+    private readonly RankTrainer _trainer;
+    private readonly nn.Module<Tensor, Tensor> _backbone;
+    private readonly Device _device;
+
+    public RankTrainerAdapter(nn.Module<Tensor, Tensor> backbone, RankTrainer trainer, Device device)
+    {
+        _backbone = backbone;
+        _trainer = trainer;
+        _device = device;
+    }
+
+    public nn.Module<Tensor, Tensor> Backbone => _backbone;
+
+    public RankTrainer Trainer => _trainer;
+
+    public RankStepResult Step(long globalStep, Tensor images, Tensor labels)
+    {
+        if (_trainer.GlobalStep + 1 != globalStep)
+            throw new InvalidOperationException($"trainer is at step {_trainer.GlobalStep} but was given the batch of step {globalStep}");
+        using var scope = NewDisposeScope();
+        var x = images.device == _device ? images : images.to(_device);
+        var y = labels.device == _device ? labels : labels.to(_device);
+        var r = _trainer.Step(x, y);
+        return new RankStepResult(r.Loss, r.NextLr, GradNorm: r.GradNorm, Timings: r.Timings);
+    }
+
+    public void SaveReplica(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        StateDictFile.Save(_backbone, Path.Combine(directory, BackboneFile));
+        _trainer.Save(Path.Combine(directory, TrainerFile));
+    }
+
+    public void LoadReplica(string directory, long stepsDone)
+    {
+        StateDictFile.Load(_backbone, Path.Combine(directory, BackboneFile));
+        var path = Path.Combine(directory, TrainerFile);
+        var (meta, tensors) = TensorArchive.Read(path);
+        var current = _trainer.Scheduler;
+        var sameSchedule = meta.Require("global_step", path) == stepsDone.ToString(CultureInfo.InvariantCulture)
+                           && meta.Require("scheduler.total_iters", path) == current.TotalIters.ToString(CultureInfo.InvariantCulture)
+                           && meta.Require("scheduler.warmup_iters", path) == current.WarmupIters.ToString(CultureInfo.InvariantCulture);
+        if (sameSchedule)
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+            _trainer.Load(path);
+            return;
+        }
+        // Another world size: the schedule of this world, positioned after the equivalent number of steps.
+        var schedule = new PolynomialLRWarmup(current.BaseLr, current.WarmupIters, current.TotalIters, current.Power);
+        for (long i = 0; i < stepsDone; i++) schedule.Step();
+        meta["global_step"] = stepsDone.ToString(CultureInfo.InvariantCulture);
+        meta["scheduler.base_lr"] = schedule.BaseLr.ToString("R", CultureInfo.InvariantCulture);
+        meta["scheduler.warmup_iters"] = schedule.WarmupIters.ToString(CultureInfo.InvariantCulture);
+        meta["scheduler.total_iters"] = schedule.TotalIters.ToString(CultureInfo.InvariantCulture);
+        meta["scheduler.last_epoch"] = schedule.LastEpoch.ToString(CultureInfo.InvariantCulture);
+        meta["scheduler.last_lr"] = schedule.LastLr.ToString("R", CultureInfo.InvariantCulture);
+        var rewritten = Path.Combine(Path.GetTempPath(), $"actorface-resume-{Guid.NewGuid():N}.afta");
+        try
+        {
+            TensorArchive.Write(rewritten, meta, tensors.ToList());
+            foreach (var t in tensors.Values) t.Dispose();
+            _trainer.Load(rewritten);
+        }
+        finally
+        {
+            File.Delete(rewritten);
+        }
+    }
+
+    public void SaveBackbone(string path) => StateDictFile.Save(_backbone, path);
+
+    public void Dispose()
+    {
+        _trainer.Dispose();
+        _backbone.Dispose();
+    }
+}

@@ -1,0 +1,290 @@
+using System.Net;
+using ActorFace.Actors.Checkpoints;
+using ActorFace.Actors.Coordination;
+using ActorFace.Actors.Logging;
+using ActorFace.Actors.Monitoring;
+using ActorFace.Actors.Protocol;
+using ActorFace.Actors.Settings;
+using Akka.Actor;
+using Akka.Event;
+
+namespace ActorFace.Actors.Workers;
+
+/// <summary>
+/// One rank of one generation (spec §5.3 loop), on its own thread (pinned dispatcher) because collective calls
+/// block in lock-step with the other ranks. It runs the steps of its lease as batches arrive from its data feed
+/// (credit-based), then checkpoints, finishes or halts as the coordinator's lease says. Any exception stops it;
+/// its node reports the failure and the coordinator restarts the generation from the last manifest.
+/// </summary>
+public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
+{
+    public const string Dispatcher = "actorface-worker-dispatcher";
+    private const int Prefetch = 4;
+
+    private readonly RankLaunch _launch;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly CheckpointStore _store;
+    private IRankTrainer? _trainer;
+    private IActorRef _shard = ActorRefs.Nobody;
+    private IActorRef _feed = ActorRefs.Nobody;
+    private RankContext? _context;
+    private TrainingLog? _trainingLog;
+    private SpeedLogger? _speed;
+    private long _done;
+    private long _leaseStep;
+    private LeaseAction _leaseAction;
+    private string? _pendingCheckpointDir;
+    private List<string>? _oldRankDirectories;
+    private long _granted;
+    private long? _lastStepEnd;
+
+    public IStash Stash { get; set; } = null!;
+
+    public GpuWorker(RankLaunch launch)
+    {
+        _launch = launch;
+        _store = new CheckpointStore(launch.Settings.OutputDirectory);
+        _done = launch.Generation.StartStep;
+        _leaseStep = launch.Generation.LeaseStep;
+        _leaseAction = launch.Generation.LeaseAction;
+        Initializing();
+    }
+
+    public static Props Props(RankLaunch launch) =>
+        Akka.Actor.Props.Create(() => new GpuWorker(launch)).WithDispatcher(Dispatcher);
+
+    private bool IsRank0 => _launch.Rank == 0;
+
+    protected override void PreStart() => Self.Tell(Initialize.Instance);
+
+    private sealed class Initialize { public static readonly Initialize Instance = new(); }
+
+    private void Initializing()
+    {
+        Receive<Initialize>(_ => Init());
+        Receive<ShardReady>(OnShardReady);
+        Receive<ShardFailed>(f => throw new InvalidOperationException(f.Reason));
+        Receive<RunUntil>(OnLease);
+        ReceiveAny(_ => Stash.Stash());
+    }
+
+    private void Init()
+    {
+        var s = _launch.Settings;
+        var g = _launch.Generation;
+        var collective = _launch.LocalCollective ?? _launch.Services.Collectives.ConnectTcp(
+            _launch.Rank, g.Ranks.Select(r => IPEndPoint.Parse(r.Endpoint)).ToList(), s.Cluster.CollectiveTimeout,
+            $"actorface-generation-{g.Generation}");
+        _launch.Collective.Set(collective);
+        var plan = new StepPlan(g.DatasetCount, g.WorldSize, s.BatchSize, s.NumEpoch, s.NumImage, s.WarmupEpoch);
+        _context = new RankContext(s, g.Generation, _launch.Rank, g.WorldSize, _launch.Slot.Slot, collective, plan, g.StartStep);
+        _shard = Context.ActorOf(ClassShardActor.Props(_launch.Services.Trainers, _context), "class-shard");
+        if (IsRank0)
+        {
+            _trainingLog = new TrainingLog(Path.Combine(s.OutputDirectory, "training.log"), _launch.Console);
+            _trainingLog.Write("rank_id: 0");
+            _trainingLog.Write($"generation {g.Generation}: world size {g.WorldSize}, " +
+                               (g.ResumeManifest.Length > 0 ? $"resuming after step {g.StartStep} from {g.ResumeManifest}" : "starting from scratch"));
+            foreach (var (key, value) in SettingsDump.Entries(s, plan))
+                _trainingLog.WriteSetting(key, value);
+        }
+        _oldRankDirectories = null;
+        if (g.ResumeManifest.Length > 0)
+        {
+            var manifest = CheckpointStore.Read(g.ResumeManifest);
+            _oldRankDirectories = Enumerable.Range(0, manifest.WorldSize)
+                .Select(r => CheckpointStore.RankDirectory(g.ResumeManifest, manifest, r)).ToList();
+        }
+        _shard.Tell(new CreateShard(_oldRankDirectories?.Select(d => Path.Combine(d, "shard")).ToList()));
+    }
+
+    /// <summary>Shard in hand: build the trainer (all ranks together) and restore the replica when resuming.</summary>
+    private void OnShardReady(ShardReady ready)
+    {
+        _trainer = _launch.Services.Trainers.CreateTrainer(_context!, ready.Shard);
+        if (_oldRankDirectories is { } old)
+            _trainer.LoadReplica(Path.Combine(old[_launch.Rank % old.Count], "replica"), _done);
+        StartRunning();
+    }
+
+    private void StartRunning()
+    {
+        _speed = new SpeedLogger(_launch.Settings.Frequent, _launch.Settings.BatchSize, _launch.WorldSize, _done, _context!.Plan.TotalStep);
+        _feed = Context.ActorOf(_launch.Services.Data.FeedProps(_context), "data-feed");
+        Become(Running);
+        Stash.UnstashAll();
+        if (_done < _leaseStep)
+            TopUpCredits();
+        else
+            EndOfLease();
+    }
+
+    private void Running()
+    {
+        Receive<FeedBatch>(OnBatch);
+        Receive<FeedFailed>(f => throw new InvalidOperationException($"data feed of rank {_launch.Rank} failed: {f.Reason}"));
+        Receive<RunUntil>(OnLease);
+        Receive<ShardSaved>(OnShardSaved);
+        Receive<ShardFailed>(f => throw new InvalidOperationException(f.Reason));
+    }
+
+    private void OnLease(RunUntil lease)
+    {
+        if (lease.Generation != _launch.Generation.Generation || lease.Step < _leaseStep)
+            return;
+        var resume = _done == _leaseStep && _pendingCheckpointDir is null;
+        (_leaseStep, _leaseAction) = (lease.Step, lease.Action);
+        if (resume && !_feed.Equals(ActorRefs.Nobody))
+        {
+            Stash.UnstashAll();
+            if (_done < _leaseStep)
+                TopUpCredits();
+            else
+                EndOfLease();
+        }
+    }
+
+    /// <summary>Keeps <see cref="Prefetch"/> batches requested or waiting, never more (the feed never floods us).</summary>
+    private void TopUpCredits()
+    {
+        var buffered = _granted - (_done - _launch.Generation.StartStep); // requested or stashed, not yet stepped
+        var want = Prefetch - buffered;
+        if (want <= 0) return;
+        _granted += want;
+        _feed.Tell(new FeedCredits((int)want));
+    }
+
+    private void OnBatch(FeedBatch batch)
+    {
+        if (_done >= _leaseStep)
+        {
+            Stash.Stash(); // prefetched beyond the lease: keep it for the next lease
+            return;
+        }
+        using (batch.Images)
+        using (batch.Labels)
+        {
+            var step = _done + 1;
+            if (batch.Step != step)
+                throw new InvalidOperationException($"rank {_launch.Rank} expected the batch of step {step} but got step {batch.Step}");
+            var waited = _lastStepEnd is { } end ? System.Diagnostics.Stopwatch.GetElapsedTime(end) : TimeSpan.Zero;
+            var result = _trainer!.Step(step, batch.Images, batch.Labels);
+            _lastStepEnd = System.Diagnostics.Stopwatch.GetTimestamp();
+            if (double.IsNaN(result.Loss))
+                _log.Warning("rank {0}: loss is NaN at step {1}", _launch.Rank, step);
+            _done = step;
+            var line = _speed!.Step(step, result.Loss, batch.Epoch, result.NextLearningRate, result.GradScale);
+            if (line is not null)
+                PublishMetrics(WorkerState.Training, step, result, waited);
+            if (IsRank0 && line is not null)
+            {
+                _trainingLog!.Write(line);
+                _launch.Coordinator.Tell(new TrainingProgress(_launch.Generation.Generation, step, batch.Epoch,
+                    _speed.LastLossAverage, result.NextLearningRate, _speed.LastSamplesPerSecond, _context!.Plan.TotalStep));
+            }
+            if (IsRank0 && _launch.Services.Verification is { } v && step % _launch.Settings.Verbose == 0 && step < _leaseStep)
+                Verify(v, step);
+        }
+        if (_done < _leaseStep)
+            TopUpCredits();
+        else
+            EndOfLease();
+    }
+
+    private void PublishMetrics(WorkerState state, long step, RankStepResult? result = null, TimeSpan waited = default)
+    {
+        var t = result?.Timings;
+        var breakdown = t is null ? StepTimeBreakdown.Zero : new StepTimeBreakdown(waited.TotalMilliseconds, t.Forward.TotalMilliseconds,
+            t.PartialFC.TotalMilliseconds, t.Backward.TotalMilliseconds, t.AllReduce.TotalMilliseconds, t.Optimizer.TotalMilliseconds);
+        MetricsPublisher.Publish(Context.System, new WorkerMetrics(_launch.Slot.NodeId, _launch.Rank, _launch.WorldSize,
+            _launch.Generation.Generation, state, step, _speed?.LastSamplesPerSecond ?? 0, _speed?.LastLossAverage ?? double.NaN,
+            result?.NextLearningRate ?? double.NaN, result?.GradNorm ?? double.NaN, breakdown,
+            Environment.WorkingSet, 0, MetricClock.NowMs()));
+    }
+
+    private void EndOfLease()
+    {
+        _lastStepEnd = null; // waiting for the next lease is not waiting for data
+        if (_leaseAction == LeaseAction.Halt)
+        {
+            SaveBackbone();
+            _launch.Coordinator.Tell(new RankFinished(_launch.Generation.Generation, _launch.Rank, _done));
+            return;
+        }
+        // Checkpoint (also before finishing): replica here, shard in the ClassShardActor, in parallel.
+        PublishMetrics(WorkerState.Checkpointing, _done);
+        var final = _store.RankDirectory(_done, _launch.Rank);
+        var temp = final + $".partial-{Guid.NewGuid():N}";
+        Directory.CreateDirectory(temp);
+        _pendingCheckpointDir = temp;
+        _shard.Tell(new SaveShard(_done, Path.Combine(temp, "shard")));
+        _trainer!.SaveReplica(Path.Combine(temp, "replica"));
+    }
+
+    private void OnShardSaved(ShardSaved saved)
+    {
+        if (_pendingCheckpointDir is null || saved.Step != _done)
+            return;
+        var temp = _pendingCheckpointDir;
+        _pendingCheckpointDir = null;
+        var final = _store.RankDirectory(_done, _launch.Rank);
+        foreach (var file in Directory.EnumerateFiles(temp, "*", SearchOption.AllDirectories))
+            AtomicFile.Fsync(file);
+        if (Directory.Exists(final))
+            Directory.Delete(final, recursive: true); // left by an aborted generation that reached the same step
+        Directory.Move(temp, final);
+        AtomicFile.FsyncDirectory(Path.GetDirectoryName(final)!);
+        if (IsRank0 && _launch.Settings.SaveBackbone)
+            SaveBackbone();
+        _launch.Coordinator.Tell(new CheckpointSaved(_launch.Generation.Generation, _launch.Rank, _done));
+        if (_leaseAction == LeaseAction.Finish)
+        {
+            if (IsRank0 && _launch.Services.Verification is { } v)
+                Verify(v, _done);
+            _launch.Coordinator.Tell(new RankFinished(_launch.Generation.Generation, _launch.Rank, _done));
+        }
+    }
+
+    private void SaveBackbone()
+    {
+        if (!IsRank0) return;
+        var path = Path.Combine(_launch.Settings.OutputDirectory, "backbone.pth");
+        AtomicFile.Write(path, temp => _trainer!.SaveBackbone(temp));
+    }
+
+    private void Verify(IVerificationHook hook, long step)
+    {
+        var (lines, results) = hook.Evaluate(_trainer!.Backbone, step);
+        foreach (var line in lines)
+            _trainingLog?.Write(line);
+        foreach (var r in results)
+            MetricsPublisher.Publish(Context.System, new VerificationMetrics(_launch.Slot.NodeId, r.Target, step, r.Accuracy, r.Best, MetricClock.NowMs()));
+    }
+
+    /// <summary>Tags every failure with the rank so that the node's supervisor can report which one failed.</summary>
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        try
+        {
+            return base.AroundReceive(receive, message);
+        }
+        catch (Exception e) when (e is not RankFailureException)
+        {
+            throw new RankFailureException(_launch.Rank, _launch.Generation.Generation, e);
+        }
+    }
+
+    protected override void PostStop()
+    {
+        _trainer?.Dispose();
+        _launch.Collective.Dispose();
+        _trainingLog?.Dispose();
+    }
+}
+
+public sealed class RankFailureException(int rank, int generation, Exception inner)
+    : Exception($"rank {rank} (generation {generation}): {inner.GetType().Name}: {inner.Message}", inner)
+{
+    public int Rank { get; } = rank;
+    public int Generation { get; } = generation;
+}

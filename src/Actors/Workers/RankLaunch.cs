@@ -1,0 +1,21 @@
+using ActorFace.Actors.Protocol;
+using ActorFace.Actors.Settings;
+using ActorFace.Model.Collectives;
+using Akka.Actor;
+
+namespace ActorFace.Actors.Workers;
+
+/// <summary>What a <see cref="GpuWorker"/> is created with: one rank of one generation.</summary>
+public sealed record RankLaunch(
+    TrainingSettings Settings,
+    RankServices Services,
+    StartGeneration Generation,
+    RankSlot Slot,
+    IActorRef Coordinator,
+    CollectiveSlot Collective,
+    ICollective? LocalCollective,
+    TextWriter? Console)
+{
+    public int Rank => Slot.Rank;
+    public int WorldSize => Generation.WorldSize;
+}

@@ -1,0 +1,177 @@
+using System.Net;
+using System.Net.Sockets;
+using ActorFace.Actors.Protocol;
+using ActorFace.Actors.Settings;
+using ActorFace.Model.Collectives;
+using Akka.Actor;
+using Akka.Event;
+
+namespace ActorFace.Actors.Workers;
+
+/// <summary>
+/// One per training process (cluster role `worker`): offers the process's rank slots to the coordinator, creates a
+/// fresh <see cref="GpuWorker"/> per slot for every generation, aborts their collectives when the coordinator aborts
+/// a generation, and reports a worker that throws (it is stopped, and recreated by the next generation, which
+/// restarts from the last complete checkpoint).
+/// </summary>
+public sealed class WorkerNode : ReceiveActor, IWithTimers
+{
+    private readonly TrainingSettings _settings;
+    private readonly RankServices _services;
+    private readonly IActorRef _coordinatorProxy;
+    private readonly string _nodeId;
+    private readonly string[] _endpoints;
+    private readonly TextWriter? _console;
+    private readonly TaskCompletionSource<TrainingEnded> _outcome;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<IActorRef, (int Rank, CollectiveSlot Collective)> _ranks = [];
+    private IActorRef? _coordinator;
+    private int _generation;
+    private int? _aborting;
+    private bool _ended;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public WorkerNode(TrainingSettings settings, RankServices services, IActorRef coordinatorProxy, string nodeId,
+        TextWriter? console, TaskCompletionSource<TrainingEnded> outcome)
+    {
+        _settings = settings;
+        _services = services;
+        _coordinatorProxy = coordinatorProxy;
+        _nodeId = nodeId;
+        _console = console;
+        _outcome = outcome;
+        _endpoints = Enumerable.Range(0, settings.Cluster.WorkersPerNode).Select(_ => FreeEndpoint(settings.Cluster.Hostname)).ToArray();
+
+        Receive<RegisterTick>(_ => Register());
+        Receive<NodeAccepted>(a =>
+        {
+            Timers.Cancel(RegisterTick.Instance);
+            WatchCoordinator(Sender);
+            if (a.Standby) _console?.WriteLine("[node] accepted as a stand-by; the next generation will include this node");
+        });
+        Receive<NodeRejected>(r =>
+        {
+            Timers.Cancel(RegisterTick.Instance);
+            _outcome.TrySetResult(new TrainingEnded(false, $"the coordinator refused node {r.NodeId}: {r.Reason}", 0));
+        });
+        Receive<StartGeneration>(OnStart);
+        Receive<RunUntil>(m => { foreach (var worker in _ranks.Keys) worker.Forward(m); });
+        Receive<AbortGeneration>(m => Abort(m.Generation, m.Reason));
+        Receive<TrainingEnded>(m =>
+        {
+            _ended = true;
+            Timers.Cancel(RegisterTick.Instance);
+            Abort(_generation, "training ended");
+            _outcome.TrySetResult(m);
+        });
+        Receive<Terminated>(OnTerminated);
+    }
+
+    public static Props Props(TrainingSettings settings, RankServices services, IActorRef coordinatorProxy, string nodeId,
+        TextWriter? console, TaskCompletionSource<TrainingEnded> outcome) =>
+        Akka.Actor.Props.Create(() => new WorkerNode(settings, services, coordinatorProxy, nodeId, console, outcome));
+
+    private sealed class RegisterTick { public static readonly RegisterTick Instance = new(); }
+
+    protected override void PreStart()
+    {
+        Register();
+        Timers.StartPeriodicTimer(RegisterTick.Instance, RegisterTick.Instance, TimeSpan.FromSeconds(2));
+    }
+
+    private void Register() =>
+        _coordinatorProxy.Tell(new RegisterNode(Self, _nodeId, _endpoints, _services.Data.DatasetCount,
+            SettingsDump.Fingerprint(_settings), _generation));
+
+    private void WatchCoordinator(IActorRef coordinator)
+    {
+        if (Equals(coordinator, _coordinator)) return;
+        if (_coordinator is not null) Context.Unwatch(_coordinator);
+        _coordinator = coordinator;
+        Context.Watch(coordinator);
+    }
+
+    /// <summary>Every rank this node hosts in the new world gets a fresh GpuWorker (clean state, fresh collective).</summary>
+    private void OnStart(StartGeneration g)
+    {
+        if (_ended) return;
+        WatchCoordinator(Sender);
+        if (_ranks.Count > 0)
+            Abort(_generation, $"generation {g.Generation} started");
+        _generation = g.Generation;
+        _aborting = null;
+        var mine = g.Ranks.Where(r => r.NodeId == _nodeId).OrderBy(r => r.Rank).ToList();
+        ICollective[]? local = g.LocalCollective ? _services.Collectives.CreateLocal(g.WorldSize, _settings.Cluster.CollectiveTimeout) : null;
+        foreach (var slot in mine)
+        {
+            var collective = new CollectiveSlot();
+            var launch = new RankLaunch(_settings, _services, g, slot, Sender, collective, local?[slot.Rank], slot.Rank == 0 ? _console : null);
+            var worker = Context.ActorOf(GpuWorker.Props(launch), $"rank-{slot.Rank}-g{g.Generation}");
+            Context.Watch(worker);
+            _ranks[worker] = (slot.Rank, collective);
+        }
+        _console?.WriteLine($"[node] generation {g.Generation}: hosting rank(s) {string.Join(",", mine.Select(r => r.Rank))} of {g.WorldSize}");
+    }
+
+    private void Abort(int generation, string reason)
+    {
+        if (generation != _generation) return;
+        _aborting = generation;
+        foreach (var (worker, (_, collective)) in _ranks)
+        {
+            collective.Abort(reason);
+            Context.Stop(worker);
+        }
+        if (_ranks.Count == 0)
+            ReportAborted();
+    }
+
+    private void OnTerminated(Terminated t)
+    {
+        if (Equals(t.ActorRef, _coordinator))
+        {
+            if (_ended) return; // the job is over; the singleton is only moving because the nodes are leaving
+            // The singleton moved (its node died): our ranks' world is gone; offer ourselves to the successor.
+            _coordinator = null;
+            Abort(_generation, "the coordinator was lost");
+            Register();
+            Timers.StartPeriodicTimer(RegisterTick.Instance, RegisterTick.Instance, TimeSpan.FromSeconds(2));
+            return;
+        }
+        if (!_ranks.Remove(t.ActorRef, out _)) return;
+        if (_ranks.Count == 0 && _aborting == _generation)
+            ReportAborted();
+    }
+
+    private void ReportAborted()
+    {
+        _aborting = null;
+        (_coordinator ?? _coordinatorProxy).Tell(new GenerationAborted(_generation, _nodeId));
+    }
+
+    /// <summary>A worker that throws is stopped and its failure reported; peers in this process stop waiting at once.</summary>
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(e =>
+    {
+        if (e is RankFailureException f && f.Generation == _generation && _aborting != _generation)
+        {
+            var inner = f.InnerException!;
+            var reason = inner is CollectiveAbortedException ? inner.Message : $"{inner.GetType().Name}: {inner.Message}";
+            _log.Error(inner, "rank {0} failed in generation {1}", f.Rank, f.Generation);
+            (_coordinator ?? _coordinatorProxy).Tell(new RankFailed(f.Generation, f.Rank, reason));
+            foreach (var (_, (_, collective)) in _ranks)
+                collective.Abort($"rank {f.Rank} failed: {reason}");
+        }
+        return Directive.Stop;
+    }, loggingEnabled: false);
+
+    private static string FreeEndpoint(string host)
+    {
+        var address = IPAddress.TryParse(host, out var ip) ? ip : Dns.GetHostAddresses(host).First(a => a.AddressFamily == AddressFamily.InterNetwork);
+        var listener = new TcpListener(address, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return new IPEndPoint(address, port).ToString();
+    }
+}

@@ -1,0 +1,45 @@
+using ActorFace.Actors.Hosting;
+using ActorFace.Actors.Protocol;
+using ActorFace.Actors.Settings;
+using ActorFace.Actors.Workers;
+using Akka.Actor;
+
+namespace ActorFace.Host.Clustering;
+
+/// <summary>One training process: its actor system, cluster membership, the job's actors, and a clean shutdown.</summary>
+public static class ClusterRuntime
+{
+    /// <summary>Runs this process's part of the job; returns how the job ended (or why this node could not take part).</summary>
+    public static async Task<TrainingEnded> RunAsync(TrainingSettings settings, Akka.Configuration.Config userHocon,
+        Func<RankServices> services, TextWriter console, Func<ActorSystem, IAsyncDisposable>? attach = null)
+    {
+        // The job file's own `akka { }` section (if any) wins over ours.
+        var akka = userHocon.WithFallback(ClusterHocon.Build(settings));
+        var system = ActorSystem.Create(ClusterHocon.SystemName, akka);
+        try
+        {
+            try
+            {
+                await TrainingNode.JoinAsync(system, settings);
+            }
+            catch (TimeoutException e)
+            {
+                return new TrainingEnded(false, e.Message, 0);
+            }
+            var self = Akka.Cluster.Cluster.Get(system).SelfAddress;
+            console.WriteLine($"actorface node {self} up; {settings.Cluster.WorkersPerNode} rank slot(s); waiting for {settings.EffectiveMinWorkers} rank(s)");
+            await using var attached = attach?.Invoke(system);
+            var outcome = TrainingNode.Start(system, settings, services(), console);
+            var terminated = system.WhenTerminated;
+            var first = await Task.WhenAny(outcome, terminated);
+            if (first != outcome)
+                return new TrainingEnded(false, "this node left the cluster (downed, or its actor system stopped) before the job ended", 0);
+            return await outcome;
+        }
+        finally
+        {
+            await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ActorSystemTerminateReason.Instance);
+            await system.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(30)).ContinueWith(_ => { });
+        }
+    }
+}

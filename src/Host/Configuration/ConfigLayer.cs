@@ -1,0 +1,71 @@
+using Akka.Configuration;
+using Akka.Configuration.Hocon;
+
+namespace ActorFace.Host.Configuration;
+
+/// <summary>One source of configuration (the reference, a file, the environment, a --set) with its name.</summary>
+public sealed record ConfigLayer(string Source, Akka.Configuration.Config Config)
+{
+    /// <summary>Rejects unknown keys and values of the wrong type, naming the key and this layer's source.</summary>
+    public void Validate()
+    {
+        if (Config.IsEmpty) return;
+        foreach (var (key, _) in Config.Root.GetObject().Items)
+        {
+            if (key != ConfigSchema.Root && key != "akka")
+                throw new ConfigException($"{Source}: unknown top-level key '{key}' (only 'actorface' and 'akka' sections are allowed)");
+        }
+        var section = Config.Root.GetObject().Items.GetValueOrDefault(ConfigSchema.Root);
+        if (section is null) return;
+        if (!section.IsObject())
+            throw new ConfigException($"{Source}: '{ConfigSchema.Root}' must be an object {{ ... }}");
+        Walk(section.GetObject(), "");
+    }
+
+    private void Walk(HoconObject obj, string prefix)
+    {
+        foreach (var (name, value) in obj.Items)
+        {
+            var key = prefix.Length == 0 ? name : prefix + "." + name;
+            if (ConfigSchema.IsLeaf(key))
+                ConfigValues.Check(this, key, ConfigSchema.Keys[key]);
+            else if (ConfigSchema.IsSection(key))
+            {
+                if (!value.IsObject())
+                    throw new ConfigException($"{Source}: key '{ConfigSchema.Root}.{key}' must be a section {{ ... }}");
+                Walk(value.GetObject(), key);
+            }
+            else
+                throw new ConfigException($"{Source}: unknown key '{ConfigSchema.Root}.{key}'{Suggest(key)}");
+        }
+    }
+
+    private static string Suggest(string key)
+    {
+        var best = ConfigSchema.Keys.Keys.OrderBy(k => Distance(k, key)).First();
+        return Distance(best, key) <= 3 ? $" (did you mean '{best}'?)" : "";
+    }
+
+    private static int Distance(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (var i = 0; i <= a.Length; i++) d[i, 0] = i;
+        for (var j = 0; j <= b.Length; j++) d[0, j] = j;
+        for (var i = 1; i <= a.Length; i++)
+            for (var j = 1; j <= b.Length; j++)
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+        return d[a.Length, b.Length];
+    }
+
+    public static ConfigLayer Parse(string source, string hocon)
+    {
+        try
+        {
+            return new ConfigLayer(source, ConfigurationFactory.ParseString(hocon));
+        }
+        catch (Exception e) when (e is not ConfigException)
+        {
+            throw new ConfigException($"{source}: not valid HOCON: {e.Message}");
+        }
+    }
+}

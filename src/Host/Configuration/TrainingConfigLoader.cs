@@ -1,0 +1,84 @@
+using System.Collections;
+using System.Text.Json;
+
+namespace ActorFace.Host.Configuration;
+
+/// <summary>The merged configuration: the training settings plus the raw HOCON (its `akka` section feeds the actor system).</summary>
+public sealed record LoadedConfig(ActorFace.Actors.Settings.TrainingSettings Settings, Akka.Configuration.Config Hocon,
+    IReadOnlyList<ConfigLayer> Layers);
+
+/// <summary>
+/// Layers the configuration like arcface_torch overlays configs/&lt;job&gt;.py onto configs/base.py, then adds
+/// environment variables and --set overrides: reference &lt; file &lt; ACTORFACE__* &lt; --set.
+/// </summary>
+public static class TrainingConfigLoader
+{
+    public const string EnvPrefix = "ACTORFACE__";
+    private const string ReferenceResource = "ActorFace.Host.Configuration.actorface-reference.conf";
+
+    public static string ReferenceText()
+    {
+        using var stream = typeof(TrainingConfigLoader).Assembly.GetManifestResourceStream(ReferenceResource)
+            ?? throw new InvalidOperationException($"embedded resource {ReferenceResource} is missing");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    public static LoadedConfig Load(string? configFile, IEnumerable<string>? sets = null, IDictionary? environment = null)
+    {
+        var layers = new List<ConfigLayer> { ConfigLayer.Parse("reference configuration", ReferenceText()) };
+        var configName = "actorface";
+        if (configFile is not null)
+        {
+            if (!File.Exists(configFile))
+                throw new ConfigException($"config file '{configFile}' does not exist");
+            layers.Add(ConfigLayer.Parse(configFile, File.ReadAllText(configFile)));
+            configName = Path.GetFileNameWithoutExtension(configFile);
+        }
+        layers.AddRange(EnvironmentLayers(environment ?? Environment.GetEnvironmentVariables()));
+        foreach (var set in sets ?? [])
+            layers.Add(SetLayer(set));
+
+        foreach (var layer in layers)
+            layer.Validate();
+
+        var merged = layers[0].Config;
+        foreach (var layer in layers.Skip(1))
+            merged = layer.Config.WithFallback(merged);
+        var settings = TrainingSettingsBinder.Bind(merged, layers, configName);
+        return new LoadedConfig(settings, merged, layers);
+    }
+
+    /// <summary>`key=value`, key relative to `actorface.` (or starting with `akka.`); value in HOCON syntax.</summary>
+    public static ConfigLayer SetLayer(string assignment)
+    {
+        var eq = assignment.IndexOf('=');
+        if (eq <= 0)
+            throw new ConfigException($"--set '{assignment}': expected key=value");
+        var key = assignment[..eq].Trim();
+        var value = assignment[(eq + 1)..].Trim();
+        return Assignment($"--set {assignment}", key, value);
+    }
+
+    private static IEnumerable<ConfigLayer> EnvironmentLayers(IDictionary environment)
+    {
+        var names = environment.Keys.Cast<object>().Select(k => k.ToString()!)
+            .Where(k => k.StartsWith(EnvPrefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            var key = name[EnvPrefix.Length..].ToLowerInvariant().Replace("__", ".");
+            yield return Assignment($"environment variable {name}", key, environment[name]?.ToString() ?? "");
+        }
+    }
+
+    private static ConfigLayer Assignment(string source, string key, string value)
+    {
+        var path = key.StartsWith("akka.", StringComparison.Ordinal) || key.StartsWith(ConfigSchema.Root + ".", StringComparison.Ordinal)
+            ? key : ConfigSchema.Root + "." + key;
+        var relative = path.StartsWith(ConfigSchema.Root + ".", StringComparison.Ordinal) ? path[(ConfigSchema.Root.Length + 1)..] : null;
+        // Strings are quoted so that paths (`/data//x`, `C:\x`) survive HOCON's comment and separator rules.
+        var isString = relative is not null && ConfigSchema.Keys.TryGetValue(relative, out var kind) && kind == ConfigKind.String;
+        var rendered = isString && !value.StartsWith('"') ? JsonSerializer.Serialize(value) : value;
+        return ConfigLayer.Parse(source, $"{path} = {rendered}");
+    }
+}

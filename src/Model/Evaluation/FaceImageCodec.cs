@@ -1,0 +1,61 @@
+using SkiaSharp;
+
+namespace ActorFace.Model.Evaluation;
+
+/// <summary>
+/// Decodes encoded images (JPEG, PNG, ...) to RGB with SkiaSharp. Skia decodes JPEG through libjpeg-turbo
+/// with the same defaults as OpenCV's imdecode (ISLOW IDCT, fancy upsampling), so pixels match the reference.
+/// </summary>
+public static class FaceImageCodec
+{
+    public static RgbImage Decode(byte[] encoded, string what)
+    {
+        using var data = SKData.CreateCopy(encoded);
+        using var codec = SKCodec.Create(data)
+            ?? throw new InvalidDataException($"{what}: not a decodable image ({encoded.Length} bytes)");
+        var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        using var bitmap = new SKBitmap(info);
+        var result = codec.GetPixels(info, bitmap.GetPixels());
+        if (result != SKCodecResult.Success && result != SKCodecResult.IncompleteInput)
+            throw new InvalidDataException($"{what}: image decoding failed ({result})");
+        return FromRgba(bitmap.GetPixelSpan(), info.Width, info.Height);
+    }
+
+    public static RgbImage DecodeFile(string path)
+    {
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        { throw new InvalidDataException($"{path}: cannot read ({e.Message})", e); }
+        return Decode(bytes, path);
+    }
+
+    static RgbImage FromRgba(ReadOnlySpan<byte> rgba, int width, int height)
+    {
+        var rgb = new byte[width * height * 3];
+        for (int i = 0, j = 0; j < rgb.Length; i += 4, j += 3)
+        {
+            rgb[j] = rgba[i]; rgb[j + 1] = rgba[i + 1]; rgb[j + 2] = rgba[i + 2];
+        }
+        return new RgbImage(width, height, rgb);
+    }
+
+    /// <summary>Encodes as JPEG (quality 95) or PNG by the file extension; used by fixtures and make-bin tests.</summary>
+    public static byte[] Encode(RgbImage image, SKEncodedImageFormat format, int quality = 95)
+    {
+        var info = new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque);
+        using var bitmap = new SKBitmap(info);
+        var px = image.Pixels;
+        unsafe
+        {
+            byte* dst = (byte*)bitmap.GetPixels();
+            for (int i = 0, j = 0; j < px.Length; i += 4, j += 3)
+            {
+                dst[i] = px[j]; dst[i + 1] = px[j + 1]; dst[i + 2] = px[j + 2]; dst[i + 3] = 255;
+            }
+        }
+        using var img = SKImage.FromBitmap(bitmap);
+        using var data = img.Encode(format, quality);
+        return data.ToArray();
+    }
+}

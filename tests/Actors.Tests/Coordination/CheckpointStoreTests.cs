@@ -1,0 +1,42 @@
+using ActorFace.Actors.Checkpoints;
+
+namespace ActorFace.Actors.Tests.Coordination;
+
+public sealed class CheckpointStoreTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("af-store-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    [Fact]
+    public void KeepsTheNewestCompleteCheckpointsAndDropsOrphans()
+    {
+        var store = new CheckpointStore(_dir);
+        foreach (var step in new long[] { 5, 10, 15 })
+        {
+            Directory.CreateDirectory(store.RankDirectory(step, 0));
+            store.Write(new CheckpointManifest { Step = step, WorldSize = 1, BatchSize = 2 });
+        }
+        Directory.CreateDirectory(store.RankDirectory(12, 0)); // an aborted generation's partial checkpoint
+        Directory.CreateDirectory(store.RankDirectory(20, 0)); // in progress
+        store.Prune(keep: 2);
+        Assert.Equal([10L, 15L], store.Manifests().Select(m => m.Step));
+        Assert.False(Directory.Exists(store.StepDirectory(5)));
+        Assert.False(Directory.Exists(store.StepDirectory(12)));
+        Assert.True(Directory.Exists(store.StepDirectory(20)));
+        var (manifest, path) = store.Latest()!.Value;
+        Assert.Equal(15, manifest.Step);
+        Assert.Equal(store.RankDirectory(15, 0), CheckpointStore.RankDirectory(path, manifest, 0));
+        Assert.Empty(Directory.EnumerateFiles(store.Root, "*.tmp"));
+    }
+
+    [Fact]
+    public void ACorruptManifestIsAClearError()
+    {
+        var store = new CheckpointStore(_dir);
+        Directory.CreateDirectory(store.Root);
+        File.WriteAllText(store.ManifestPath(3), "{ not json");
+        var e = Assert.Throws<InvalidDataException>(() => store.Latest());
+        Assert.Contains("step_00000003.manifest.json", e.Message);
+    }
+}
