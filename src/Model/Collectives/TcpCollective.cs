@@ -51,7 +51,7 @@ public sealed unsafe partial class TcpCollective : ICollective
         var signal = new AbortSignal();
         if (endpoints.Count == 1) return new TcpCollective(0, 1, null, options, signal);
         var (toRight, fromLeft) = TcpRendezvous.Form(rank, endpoints, options);
-        var link = new TcpRingLink(toRight, fromLeft, signal, rank, endpoints.Count);
+        var link = new TcpRingLink(toRight.Socket, fromLeft.Socket, signal, rank, endpoints.Count, toRight.Stream, fromLeft.Stream);
         return new TcpCollective(rank, endpoints.Count, link, options, signal);
     }
 

@@ -30,6 +30,13 @@ public sealed record TcpCollectiveOptions
     /// </summary>
     public Func<Socket, int, bool, CancellationToken, Task>? Authenticate { get; init; }
 
+    /// <summary>
+    /// Optional transport for every ring connection, run after <see cref="Authenticate"/> with the same arguments:
+    /// returns the stream the ring then reads and writes instead of the raw socket (e.g. a mutually authenticated
+    /// SslStream, see ActorFace.Model.Security.CollectiveTls). Throwing rejects the connection.
+    /// </summary>
+    public Func<Socket, int, bool, CancellationToken, Task<Stream>>? WrapStream { get; init; }
+
     internal void Validate()
     {
         if (Timeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(Timeout), Timeout, "must be positive");

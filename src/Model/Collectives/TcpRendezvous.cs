@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Text;
 
 namespace ActorFace.Model.Collectives;
@@ -12,10 +13,13 @@ namespace ActorFace.Model.Collectives;
 /// </summary>
 internal static class TcpRendezvous
 {
+    /// <summary>One ring connection: the socket and, when <see cref="TcpCollectiveOptions.WrapStream"/> is set, the stream over it.</summary>
+    public readonly record struct Connection(Socket Socket, Stream? Stream);
+
     const uint Magic = 0x52434641; // "AFCR"
     const ushort Version = 1;
 
-    public static (Socket ToRight, Socket FromLeft) Form(int rank, IReadOnlyList<IPEndPoint> endpoints, TcpCollectiveOptions options)
+    public static (Connection ToRight, Connection FromLeft) Form(int rank, IReadOnlyList<IPEndPoint> endpoints, TcpCollectiveOptions options)
     {
         int world = endpoints.Count;
         int right = (rank + 1) % world, left = (rank - 1 + world) % world;
@@ -56,9 +60,9 @@ internal static class TcpRendezvous
         }
     }
 
-    static void Cleanup(Task<Socket> task)
+    static void Cleanup(Task<Connection> task)
     {
-        try { if (task.Wait(1000)) task.Result.Dispose(); } catch { }
+        try { if (task.Wait(1000)) { task.Result.Stream?.Dispose(); task.Result.Socket.Dispose(); } } catch { }
     }
 
     static void Configure(Socket socket, TcpCollectiveOptions options)
@@ -67,7 +71,7 @@ internal static class TcpRendezvous
         socket.SendBufferSize = options.SocketBufferBytes;
     }
 
-    static async Task<Socket> ConnectRight(IPEndPoint endpoint, int rank, int right, int world, TcpCollectiveOptions options, CancellationToken ct)
+    static async Task<Connection> ConnectRight(IPEndPoint endpoint, int rank, int right, int world, TcpCollectiveOptions options, CancellationToken ct)
     {
         string last = "no attempt";
         string? rejection = null; // kept apart: a later "connection refused" must not hide why we were turned away
@@ -94,7 +98,8 @@ internal static class TcpRendezvous
                 else
                 {
                     if (options.Authenticate != null) await options.Authenticate(socket, right, true, ct);
-                    return socket;
+                    var stream = options.WrapStream != null ? await options.WrapStream(socket, right, true, ct) : null;
+                    return new Connection(socket, stream);
                 }
             }
             catch (Exception e) when (e is SocketException or IOException)
@@ -112,7 +117,7 @@ internal static class TcpRendezvous
         }
     }
 
-    static async Task<Socket> AcceptLeft(Socket listener, int rank, int left, int world, TcpCollectiveOptions options, CancellationToken ct)
+    static async Task<Connection> AcceptLeft(Socket listener, int rank, int left, int world, TcpCollectiveOptions options, CancellationToken ct)
     {
         while (true)
         {
@@ -127,12 +132,15 @@ internal static class TcpRendezvous
                 await WriteHello(socket, rank, world, options, hello.Token, ok ? null : reason);
                 if (ok)
                 {
-                    if (options.Authenticate != null) await options.Authenticate(socket, left, false, ct);
-                    return socket;
+                    // Bounded by the hello deadline too, and a failed proof only turns this stranger away.
+                    if (options.Authenticate != null) await options.Authenticate(socket, left, false, hello.Token);
+                    var stream = options.WrapStream != null ? await options.WrapStream(socket, left, false, hello.Token) : null;
+                    return new Connection(socket, stream);
                 }
                 socket.Dispose();
             }
-            catch (Exception e) when (e is SocketException or IOException || (e is OperationCanceledException && !ct.IsCancellationRequested))
+            catch (Exception e) when (e is SocketException or IOException or AuthenticationException
+                                      || (e is OperationCanceledException && !ct.IsCancellationRequested))
             {
                 socket.Dispose();
             }

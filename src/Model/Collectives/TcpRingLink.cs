@@ -41,6 +41,7 @@ internal readonly record struct FrameHeader(uint Seq, CollectiveOpKind Kind, byt
 internal sealed unsafe class TcpRingLink : IDisposable
 {
     readonly Socket toRight, fromLeft;
+    readonly Stream? rightStream, leftStream; // TLS (or another wrapper) when configured; the sockets still shut down
     readonly AbortSignal abort;
     readonly int rank, left, right;
     readonly Thread sender;
@@ -49,10 +50,13 @@ internal sealed unsafe class TcpRingLink : IDisposable
     long queued, sent;
     bool sending, stopped;
 
-    public TcpRingLink(Socket toRight, Socket fromLeft, AbortSignal abort, int rank, int worldSize)
+    public TcpRingLink(Socket toRight, Socket fromLeft, AbortSignal abort, int rank, int worldSize,
+                       Stream? rightStream = null, Stream? leftStream = null)
     {
         this.toRight = toRight;
         this.fromLeft = fromLeft;
+        this.rightStream = rightStream;
+        this.leftStream = leftStream;
         this.abort = abort;
         this.rank = rank;
         left = (rank - 1 + worldSize) % worldSize;
@@ -148,6 +152,7 @@ internal sealed unsafe class TcpRingLink : IDisposable
     {
         while (data.Length > 0)
         {
+            if (rightStream != null) { rightStream.Write(data); return; }
             int n = toRight.Send(data);
             data = data[n..];
         }
@@ -166,7 +171,7 @@ internal sealed unsafe class TcpRingLink : IDisposable
         {
             while (data.Length > 0)
             {
-                int n = fromLeft.Receive(data);
+                int n = leftStream?.Read(data) ?? fromLeft.Receive(data);
                 if (n == 0)
                     throw Broken($"rank {rank}: rank {left} closed the connection (it died or aborted)");
                 data = data[n..];
@@ -191,5 +196,7 @@ internal sealed unsafe class TcpRingLink : IDisposable
         lock (sync) { stopped = true; Monitor.PulseAll(sync); }
         CloseSockets();
         sender.Join(2000);
+        try { rightStream?.Dispose(); } catch { }
+        try { leftStream?.Dispose(); } catch { }
     }
 }

@@ -8,11 +8,18 @@ namespace ActorFace.Model.Evaluation;
 /// </summary>
 public static class FaceImageCodec
 {
+    /// <summary>Largest image (pixels) decoded; face photos are far smaller.</summary>
+    public const long MaxPixels = 32_000_000;
+
     public static RgbImage Decode(byte[] encoded, string what)
     {
         using var data = SKData.CreateCopy(encoded);
         using var codec = SKCodec.Create(data)
             ?? throw new InvalidDataException($"{what}: not a decodable image ({encoded.Length} bytes)");
+        // The size comes from the image header: bound it before allocating the bitmap (a corrupt or crafted header
+        // would otherwise allocate and decode gigapixels).
+        if ((long)codec.Info.Width * codec.Info.Height > MaxPixels || codec.Info.Width <= 0 || codec.Info.Height <= 0)
+            throw new InvalidDataException($"{what}: image header declares {codec.Info.Width}x{codec.Info.Height} pixels (limit {MaxPixels / 1_000_000} MP; corrupt or crafted file)");
         var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         using var bitmap = new SKBitmap(info);
         var result = codec.GetPixels(info, bitmap.GetPixels());

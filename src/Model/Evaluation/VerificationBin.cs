@@ -44,7 +44,8 @@ public sealed class VerificationBin
             root = unpickler.loads(data);
         }
         catch (Exception e) when (e is PickleException or InvalidCastException or InvalidOperationException or InvalidDataException
-                                      or ArgumentException or FormatException or System.Reflection.TargetInvocationException)
+                                      or ArgumentException or FormatException or System.Reflection.TargetInvocationException
+                                      or IndexOutOfRangeException or NullReferenceException) // Razorvine on a malformed stack (fuzzing)
         {
             throw new InvalidDataException($"{path}: malformed verification pickle ({Innermost(e).Message})", e);
         }

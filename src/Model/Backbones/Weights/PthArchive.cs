@@ -26,20 +26,20 @@ public static class PthArchive
             throw new InvalidDataException($"{path}: expected exactly one <root>/data.pkl in the archive, found {pickles.Count}");
         var root = pickles[0].FullName[..^"data.pkl".Length];
         var byteOrder = zip.GetEntry(root + "byteorder");
-        if (byteOrder != null && Encoding.ASCII.GetString(ReadAll(byteOrder, path)).Trim() != "little")
+        if (byteOrder != null && Encoding.ASCII.GetString(ReadAll(byteOrder, path, stream.Length)).Trim() != "little")
             throw new InvalidDataException($"{path}: storages are big-endian; only little-endian files are supported");
 
         byte[] LoadStorage(string key, ScalarType dtype, long numel)
         {
             var entry = zip.GetEntry(root + "data/" + key)
                 ?? throw new InvalidDataException($"{path}: storage '{key}' referenced by data.pkl is missing from the archive");
-            var expected = numel * StorageTypes.ElementSize(dtype);
+            var expected = numel > long.MaxValue / 16 ? -1 : numel * StorageTypes.ElementSize(dtype);
             if (entry.Length != expected)
                 throw new InvalidDataException($"{path}: storage '{key}' has {entry.Length} bytes, expected {numel} x {dtype} = {expected}");
-            return ReadAll(entry, path);
+            return ReadAll(entry, path, stream.Length);
         }
 
-        return RestrictedUnpickler.LoadStateDict(ReadAll(pickles[0], path), path, LoadStorage);
+        return RestrictedUnpickler.LoadStateDict(ReadAll(pickles[0], path, stream.Length), path, LoadStorage);
     }
 
     /// <summary>Writes (key, tensor) pairs as PyTorch's torch.save(state_dict) does; tensors may live on any device.</summary>
@@ -84,13 +84,28 @@ public static class PthArchive
         s.Write(bytes);
     }
 
-    static byte[] ReadAll(ZipArchiveEntry entry, string path)
+    /// <summary>Deflate cannot expand more than ~1032:1; torch stores entries uncompressed (1:1).</summary>
+    const long MaxExpansion = 1032;
+
+    static byte[] ReadAll(ZipArchiveEntry entry, string path, long archiveBytes)
     {
         if (entry.Length > Array.MaxLength)
             throw new InvalidDataException($"{path}: archive entry {entry.FullName} is larger than 2 GiB, which this reader does not support");
+        // Sizes are read from the zip directory: check them against the file before allocating, so a corrupt or
+        // crafted length field cannot make us allocate more than the file could possibly hold.
+        if (entry.CompressedLength > archiveBytes || entry.Length > entry.CompressedLength * MaxExpansion + 64)
+            throw new InvalidDataException(
+                $"{path}: archive entry {entry.FullName} claims {entry.Length} bytes ({entry.CompressedLength} compressed) in a {archiveBytes}-byte file (corrupt or crafted)");
         var bytes = new byte[entry.Length];
-        using var s = entry.Open();
-        s.ReadExactly(bytes);
+        try
+        {
+            using var s = entry.Open();
+            s.ReadExactly(bytes);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException($"{path}: archive entry {entry.FullName} is shorter than its declared {entry.Length} bytes (truncated or corrupt)", e);
+        }
         return bytes;
     }
 }

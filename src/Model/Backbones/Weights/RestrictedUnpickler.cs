@@ -96,11 +96,11 @@ public sealed class RestrictedUnpickler
                 case 0x93: { var name = Pop() as string; var module = Pop() as string; PushGlobal(module ?? throw Bad("STACK_GLOBAL module"), name ?? throw Bad("STACK_GLOBAL name"), at); break; }
                 case (byte)'q': memo[ReadByte()] = Peek(); break;
                 case (byte)'r': memo[ReadUInt32()] = Peek(); break;
-                case (byte)'p': memo[long.Parse(ReadLine())] = Peek(); break;
+                case (byte)'p': memo[ParseLong(ReadLine())] = Peek(); break;
                 case 0x94: memo[memo.Count] = Peek(); break;
                 case (byte)'h': stack.Add(Recall(ReadByte())); break;
                 case (byte)'j': stack.Add(Recall(ReadUInt32())); break;
-                case (byte)'g': stack.Add(Recall(long.Parse(ReadLine()))); break;
+                case (byte)'g': stack.Add(Recall(ParseLong(ReadLine()))); break;
                 case (byte)')': stack.Add(Array.Empty<object?>()); break;
                 case (byte)'t': stack.Add(PopToMark().ToArray()); break;
                 case 0x85: stack.Add(new[] { Pop() }); break;
@@ -123,7 +123,7 @@ public sealed class RestrictedUnpickler
                 case 0x89: stack.Add(false); break;
                 case (byte)'X': stack.Add(Utf8(ReadUInt32())); break;
                 case 0x8c: stack.Add(Utf8(ReadByte())); break;
-                case 0x8d: stack.Add(Utf8(checked((long)BinaryPrimitives.ReadUInt64LittleEndian(Take(8))))); break;
+                case 0x8d: { var n = BinaryPrimitives.ReadUInt64LittleEndian(Take(8)); stack.Add(Utf8(n > (ulong)data.Length ? -1 : (long)n)); break; }
                 case (byte)'G': stack.Add(BinaryPrimitives.ReadDoubleBigEndian(Take(8))); break;
                 case (byte)'Q': stack.Add(PersistentLoad(Pop())); break;
                 case (byte)'R': { var args = Pop(); var fn = Pop(); stack.Add(Reduce(fn, args as object?[] ?? throw Bad("REDUCE arguments are not a tuple"))); break; }
@@ -186,9 +186,19 @@ public sealed class RestrictedUnpickler
         if (offset < 0 || size.Any(s => s < 0) || stride.Any(s => s < 0)) throw Bad("negative tensor size, stride or offset");
         if (!size.Contains(0))
         {
-            var last = offset + size.Zip(stride, (s, st) => (s - 1) * st).Sum();
+            // Checked: wrapped-around sums would pass the bound and let as_strided read outside the storage, and a
+            // view larger than its storage (stride 0) would make clone() allocate whatever the file claims.
+            long last, numel;
+            try
+            {
+                last = checked(offset + size.Zip(stride, (s, st) => checked((s - 1) * st)).Sum());
+                numel = size.Aggregate(1L, (a, b) => checked(a * b));
+            }
+            catch (OverflowException) { throw Bad($"tensor view [{string.Join(", ", size)}] / stride [{string.Join(", ", stride)}] overflows 64 bits"); }
             if (last >= storage.Numel)
                 throw Bad($"tensor view [{string.Join(", ", size)}] at offset {offset} reaches element {last} of a {storage.Numel}-element storage");
+            if (numel > storage.Numel)
+                throw Bad($"tensor view [{string.Join(", ", size)}] has {numel} elements, more than its {storage.Numel}-element storage (a state_dict never holds expanded views)");
         }
         using var flat = empty(storage.Numel, storage.Type);
         if (storage.Numel > 0) flat.bytes = storage.Bytes;
@@ -279,6 +289,10 @@ public sealed class RestrictedUnpickler
         var v = new BigInteger(bytes, isUnsigned: false, isBigEndian: false);
         return v >= long.MinValue && v <= long.MaxValue ? (long)v : throw Bad("integer does not fit in 64 bits");
     }
+
+    long ParseLong(string text) =>
+        long.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var v)
+            ? v : throw Bad($"'{text}' is not a 64-bit integer");
 
     InvalidDataException Bad(string what) => new($"{source}: malformed state_dict pickle: {what}");
 

@@ -37,6 +37,9 @@ public sealed class MXFaceDataset : IFaceDataset, IDisposable
                 HasHeaderRecord = true;
                 long end = (long)first.Labels[0];
                 if (end < 1) throw new DataFormatException(reader.RecPath, index.Keys[0], $"header record gives image range end {first.Labels[0]}");
+                // Every announced key must be in the index, so the index bounds the count: check before allocating.
+                if (end - 1 > index.Keys.Count)
+                    throw new DataFormatException(index.Path, null, $"header record announces images 1..{end - 1} but the index lists only {index.Keys.Count} records");
                 keys = new long[end - 1];
                 for (long k = 1; k < end; k++)
                 {
