@@ -72,7 +72,8 @@ public static class ClusterHocon
             """;
         var config = ConfigurationFactory.ParseString(hocon)
             .WithFallback(ConfigurationFactory.ParseString(WireSerializer.Hocon))
-            .WithFallback(Monitoring.MonitoringConfig.Default);
+            .WithFallback(Monitoring.MonitoringConfig.Default)
+            .WithFallback(Security.StrictSerialization.Config); // no JSON fallback that could build arbitrary types
         return extraHocon is null ? config : ConfigurationFactory.ParseString(extraHocon).WithFallback(config);
     }
 }

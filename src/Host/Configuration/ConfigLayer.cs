@@ -61,7 +61,8 @@ public sealed record ConfigLayer(string Source, Akka.Configuration.Config Config
     {
         try
         {
-            return new ConfigLayer(source, ConfigurationFactory.ParseString(hocon));
+            // Akka's parser loops forever on some malformed input; SafeHocon rejects those first, with a deadline.
+            return new ConfigLayer(source, ActorFace.Actors.Security.SafeHocon.Parse(source, hocon));
         }
         catch (Exception e) when (e is not ConfigException)
         {

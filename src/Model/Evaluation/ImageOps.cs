@@ -34,10 +34,15 @@ public static class ImageOps
     public static RgbImage ResizeShort(RgbImage src, int size)
     {
         if (Math.Min(src.Width, src.Height) == size) return src;
-        return src.Width < src.Height
-            ? Resize(src, size, (int)Math.Round((double)src.Height * size / src.Width))
-            : Resize(src, (int)Math.Round((double)src.Width * size / src.Height), size);
+        var (width, height) = ResizeShortSize(src.Width, src.Height, size);
+        return Resize(src, width, height);
     }
+
+    /// <summary>The output size of <see cref="ResizeShort"/>.</summary>
+    public static (int Width, int Height) ResizeShortSize(int width, int height, int size) =>
+        Math.Min(width, height) == size ? (width, height)
+        : width < height ? (size, (int)Math.Round((double)height * size / width))
+        : ((int)Math.Round((double)width * size / height), size);
 
     /// <summary>
     /// cv2.warpAffine(src, M, (width, height)) with bilinear interpolation and a constant 0 border: each output pixel

@@ -66,9 +66,11 @@ public sealed class VerificationBin
         Parallelism.For(faces.Length, i =>
         {
             var img = FaceImageCodec.Decode(Images[i], $"{Name}: image {i}");
-            img = img.Width == RgbImage.FaceSize ? img : ImageOps.ResizeShort(img, RgbImage.FaceSize);
-            faces[i] = img.IsFaceSized ? img
-                : throw new InvalidDataException($"{Name}: image {i} is {img.Width}x{img.Height} after MXNet's resize_short; verification needs square 112x112 faces");
+            // Refuse before resizing: a crafted header (16x16912, say) would otherwise cost a 13-megapixel resize.
+            var (w, h) = ImageOps.ResizeShortSize(img.Width, img.Height, RgbImage.FaceSize);
+            if (w != RgbImage.FaceSize || h != RgbImage.FaceSize)
+                throw new InvalidDataException($"{Name}: image {i} is {img.Width}x{img.Height}, {w}x{h} after MXNet's resize_short; verification needs square 112x112 faces");
+            faces[i] = ImageOps.ResizeShort(img, RgbImage.FaceSize);
         });
         return faces;
     }
