@@ -180,7 +180,7 @@ public sealed class CoordinatorState
 
     private IEnumerable<CoordinatorCommand> TryStart()
     {
-        var needed = _settings.EffectiveMinWorkers;
+        var needed = _started || _successor ? _settings.EffectiveMinWorkers : _settings.EffectiveStartWorkers;
         if (RegisteredSlots < needed)
         {
             if (_regroupTimerRunning) yield break;
