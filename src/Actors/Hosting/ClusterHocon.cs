@@ -55,7 +55,7 @@ public static class ClusterHocon
                   down-all-when-unstable = off
                   lease-majority {
                     lease-implementation = "actorface-file-lease"
-                    acquire-lease-delay-for-minority = 2s
+                    acquire-lease-delay-for-minority = 1s
                     role = "{{WorkerRole}}"
                   }
                 }

@@ -8,6 +8,9 @@ namespace ActorFace.Host.Chaos;
 public sealed record ChaosFailure(string Kind, int Process, double Time, long StepAtFailure, int Generation)
 {
     public double? Detection { get; set; }
+    /// <summary>Failure → the coordinator's start of the next generation.</summary>
+    public double? Regroup { get; set; }
+    /// <summary>Failure → rank 0's first logged step of the next generation.</summary>
     public double? Recovery { get; set; }
     public long? ResumedFrom { get; set; }
     public long? Redone => ResumedFrom is { } r ? Math.Max(0, StepAtFailure - r) : null;
@@ -35,6 +38,7 @@ public sealed class ChaosReport
             var start = after.FirstOrDefault(l => RunLog.GenerationStart(l.Text) is { } g && g.Generation > f.Generation);
             if (start is null) continue;
             f.ResumedFrom = RunLog.GenerationStart(start.Text)!.Value.FromStep ?? 0;
+            f.Regroup = start.Time - f.Time;
             if (after.FirstOrDefault(l => l.Time > start.Time && RunLog.Step(l.Text) is not null) is { } s) f.Recovery = s.Time - f.Time;
         }
 
@@ -74,11 +78,11 @@ public sealed class ChaosReport
     public void Print(TextWriter o)
     {
         o.WriteLine();
-        o.WriteLine("  #  failure                 proc   t(s)  gen  step  detect(s)  recover(s)  resumed  redone");
+        o.WriteLine("  #  failure                 proc   t(s)  gen  step  detect(s)  regroup(s)  recover(s)  resumed  redone");
         var n = 0;
         foreach (var f in Failures)
             o.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{++n,3}  {f.Kind,-22} {f.Process,5} {f.Time,6:F1} {f.Generation,4} {f.StepAtFailure,5}  {Num(f.Detection),9}  {Num(f.Recovery),10}  {f.ResumedFrom?.ToString(CultureInfo.InvariantCulture) ?? "-",7}  {f.Redone?.ToString(CultureInfo.InvariantCulture) ?? "-",6}"));
+                $"{++n,3}  {f.Kind,-22} {f.Process,5} {f.Time,6:F1} {f.Generation,4} {f.StepAtFailure,5}  {Num(f.Detection),9}  {Num(f.Regroup),10}  {Num(f.Recovery),10}  {f.ResumedFrom?.ToString(CultureInfo.InvariantCulture) ?? "-",7}  {f.Redone?.ToString(CultureInfo.InvariantCulture) ?? "-",6}"));
         o.WriteLine();
         foreach (var (check, ok, detail) in Checks)
             o.WriteLine($"  [{(ok ? "ok" : "FAILED")}] {check}: {detail}");

@@ -3,7 +3,7 @@ using ActorFace.Actors.Checkpoints;
 namespace ActorFace.Host.Chaos;
 
 /// <summary>Every manifested checkpoint of a run must be complete: the manifest parses, and every rank of its world
-/// has its replica (backbone + trainer state) and its Partial FC shard, non-empty.</summary>
+/// has its replica (backbone + trainer state) and its Partial FC shard, non-empty, with the checksums of the manifest.</summary>
 public static class CheckpointAudit
 {
     private static readonly string[] RankFiles = ["replica/backbone.pt", "replica/trainer.afta", "shard/shard.afta"];
@@ -18,6 +18,8 @@ public static class CheckpointAudit
             try
             {
                 var manifest = CheckpointStore.Read(path);
+                if (manifest.Sha256.Count == 0) problems.Add($"step {step}: the manifest lists no checksums");
+                problems.AddRange(CheckpointStore.Verify(path, manifest).Select(p => $"step {step}: {p}"));
                 for (var rank = 0; rank < manifest.WorldSize; rank++)
                 {
                     var dir = CheckpointStore.RankDirectory(path, manifest, rank);

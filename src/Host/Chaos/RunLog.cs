@@ -41,9 +41,10 @@ public sealed partial class RunLog
 
     /// <summary>Lines by which the cluster shows that it noticed a failure.</summary>
     public static bool IsDetection(string text) =>
-        text.StartsWith("[coordinator]", StringComparison.Ordinal) &&
-        (text.Contains(" aborted: ", StringComparison.Ordinal) || text.Contains(" left the cluster", StringComparison.Ordinal) ||
-         text.Contains(" joined with ", StringComparison.Ordinal));
+        text.Contains("Marking node(s) as UNREACHABLE", StringComparison.Ordinal) ||
+        (text.StartsWith("[coordinator]", StringComparison.Ordinal) &&
+         (text.Contains(" aborted: ", StringComparison.Ordinal) || text.Contains(" left the cluster", StringComparison.Ordinal) ||
+          text.Contains(" joined with ", StringComparison.Ordinal)));
 
     public static double? Accuracy(string text) =>
         AccuracyRegex().Match(text) is { Success: true } m ? double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : null;
