@@ -60,6 +60,8 @@ public static class ClusterHocon
                   }
                 }
                 failure-detector {
+                  # Fast detection (docs/fault-tolerance.md); an overloaded machine can raise the pause in the
+                  # job file's akka { cluster.failure-detector { ... } } block (a false positive costs a restart).
                   heartbeat-interval = 500ms
                   acceptable-heartbeat-pause = 3s
                   threshold = 12.0

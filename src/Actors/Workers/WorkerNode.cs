@@ -28,6 +28,7 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
     private IActorRef? _coordinator;
     private int _generation;
     private int? _aborting;
+    private bool _ended;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -59,6 +60,8 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
         Receive<AbortGeneration>(m => Abort(m.Generation, m.Reason));
         Receive<TrainingEnded>(m =>
         {
+            _ended = true;
+            Timers.Cancel(RegisterTick.Instance);
             Abort(_generation, "training ended");
             _outcome.TrySetResult(m);
         });
@@ -92,6 +95,7 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
     /// <summary>Every rank this node hosts in the new world gets a fresh GpuWorker (clean state, fresh collective).</summary>
     private void OnStart(StartGeneration g)
     {
+        if (_ended) return;
         WatchCoordinator(Sender);
         if (_ranks.Count > 0)
             Abort(_generation, $"generation {g.Generation} started");
@@ -127,6 +131,7 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
     {
         if (Equals(t.ActorRef, _coordinator))
         {
+            if (_ended) return; // the job is over; the singleton is only moving because the nodes are leaving
             // The singleton moved (its node died): our ranks' world is gone; offer ourselves to the successor.
             _coordinator = null;
             Abort(_generation, "the coordinator was lost");

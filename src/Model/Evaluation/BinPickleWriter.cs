@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-
 namespace ActorFace.Model.Evaluation;
 
 /// <summary>Minimal pickle protocol 3 writer for (list of bytes, list of bool), as pickle.dump would produce.</summary>
@@ -20,7 +18,7 @@ internal static class BinPickleWriter
             {
                 var b = images[i];
                 if (b.Length < 256) { w.Write((byte)'C'); w.Write((byte)b.Length); }
-                else { w.Write((byte)'B'); Span<byte> n = stackalloc byte[4]; BinaryPrimitives.WriteInt32LittleEndian(n, b.Length); w.Write(n); }
+                else { w.Write((byte)'B'); w.Write(b.Length); } // BinaryWriter writes little-endian int32
                 w.Write(b);
             }
             w.Write((byte)'e');

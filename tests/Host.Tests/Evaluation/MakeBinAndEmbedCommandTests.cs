@@ -68,6 +68,35 @@ public class MakeBinAndEmbedCommandTests : IDisposable
     }
 
     [Fact]
+    public void LandmarksAlignALooseCropOntoTheTemplate()
+    {
+        // the face sits at (9, 17) inside a 130x140 loose crop; landmarks = template + offset → exact crop
+        var face = Face(5);
+        var loose = new byte[130 * 140 * 3];
+        for (int y = 0; y < 112; y++) Array.Copy(face.Pixels, y * 112 * 3, loose, ((y + 17) * 130 + 9) * 3, 112 * 3);
+        var crop = Path.Combine(dir, "crop.png");
+        var looseFile = Path.Combine(dir, "loose.png");
+        File.WriteAllBytes(crop, FaceImageCodec.Encode(face, SKEncodedImageFormat.Png));
+        File.WriteAllBytes(looseFile, FaceImageCodec.Encode(new RgbImage(130, 140, loose), SKEncodedImageFormat.Png));
+        var t = FaceAligner.ArcFaceTemplate;
+        var marks = Path.Combine(dir, "marks.txt");
+        File.WriteAllText(marks, "loose.png " + string.Join(" ", Enumerable.Range(0, 5).Select(i =>
+            $"{(t[i, 0] + 9).ToString(System.Globalization.CultureInfo.InvariantCulture)} {(t[i, 1] + 17).ToString(System.Globalization.CultureInfo.InvariantCulture)}")) + " 0.99\n");
+        var model = SharedPaths.Data("models/fr_feature.onnx");
+
+        var direct = CommandRunner.Run("embed", "--onnx", model, "--json", crop);
+        var aligned = CommandRunner.Run("embed", "--onnx", model, "--json", "--landmarks", marks, looseFile);
+        Assert.True(aligned.Code == 0, aligned.Err);
+        Assert.DoesNotContain("resized", aligned.Err);
+        float[] Row(string json) => JsonDocument.Parse(json).RootElement[0].GetProperty("embedding").EnumerateArray().Select(e => e.GetSingle()).ToArray();
+        Assert.Equal(Row(direct.Out), Row(aligned.Out));
+
+        var missing = CommandRunner.Run("embed", "--onnx", model, "--landmarks", marks, crop);
+        Assert.Equal(2, missing.Code);
+        Assert.Contains("no landmarks", missing.Err);
+    }
+
+    [Fact]
     public void UnreadableImageFailsNamingTheFile()
     {
         var broken = Path.Combine(dir, "broken.jpg");
