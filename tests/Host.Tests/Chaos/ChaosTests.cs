@@ -28,7 +28,8 @@ public sealed class ChaosTests(ITestOutputHelper output) : IDisposable
     {
         var report = await Run(new ChaosOptions
         {
-            Processes = 3, Kills = 2, Pauses = 1, Seed = 7, Output = Path.Combine(_dir, "short"), Baseline = false,
+            Processes = 3, Kills = 2, Pauses = 1, Seed = 1, // seed 1: worker first, then the coordinator of the remaining two
+            Output = Path.Combine(_dir, "short"), Baseline = false,
             Sets = ["num_image=360"], Timeout = TimeSpan.FromMinutes(8),
         });
         var kills = report.Failures.Where(f => f.Kind != "pause").ToList();
