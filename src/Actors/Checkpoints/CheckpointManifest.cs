@@ -22,6 +22,9 @@ public sealed record CheckpointManifest
     /// <summary>Folder of the checkpoint, relative to the manifest's folder; rank r's files are in rank_&lt;r&gt;/.</summary>
     [JsonPropertyName("directory")] public string Directory { get; init; } = "";
     [JsonPropertyName("created_utc")] public DateTime CreatedUtc { get; init; }
+    /// <summary>SHA-256 (hex) of every file of the checkpoint, by path relative to <see cref="Directory"/>; checked
+    /// before a checkpoint is resumed (<see cref="CheckpointStore.Latest"/>). Empty in manifests of older versions.</summary>
+    [JsonPropertyName("sha256")] public Dictionary<string, string> Sha256 { get; init; } = [];
 
     [JsonIgnore] public long TotalBatchSize => (long)BatchSize * WorldSize;
 }

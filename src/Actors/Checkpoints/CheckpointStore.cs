@@ -28,11 +28,39 @@ public sealed class CheckpointStore(string outputDirectory)
     public static string RankDirectory(string manifestPath, CheckpointManifest manifest, int rank) =>
         Path.Combine(Path.GetDirectoryName(manifestPath)!, manifest.Directory, $"rank_{rank}");
 
+    /// <summary>Writes the manifest (atomically, last) with the checksum of every file of the world's rank folders.</summary>
     public string Write(CheckpointManifest manifest)
     {
         var path = ManifestPath(manifest.Step);
-        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(manifest with { Directory = StepName(manifest.Step) }, Json));
+        var dir = StepDirectory(manifest.Step);
+        var sums = Enumerable.Range(0, manifest.WorldSize)
+            .SelectMany(r => Directory.EnumerateFiles(Path.Combine(dir, $"rank_{r}"), "*", SearchOption.AllDirectories))
+            .ToDictionary(f => Path.GetRelativePath(dir, f).Replace('\\', '/'), Sha256Of);
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(manifest with { Directory = StepName(manifest.Step), Sha256 = sums }, Json));
         return path;
+    }
+
+    /// <summary>Problems of a manifested checkpoint: missing rank folders, missing or changed files (empty = sound).</summary>
+    public static List<string> Verify(string manifestPath, CheckpointManifest manifest)
+    {
+        var dir = Path.Combine(Path.GetDirectoryName(manifestPath)!, manifest.Directory);
+        var problems = new List<string>();
+        for (var r = 0; r < manifest.WorldSize; r++)
+            if (!Directory.Exists(Path.Combine(dir, $"rank_{r}")))
+                problems.Add($"rank_{r}/ is missing");
+        foreach (var (file, sum) in manifest.Sha256)
+        {
+            var full = Path.Combine(dir, file);
+            if (!File.Exists(full)) problems.Add($"{file} is missing");
+            else if (!string.Equals(Sha256Of(full), sum, StringComparison.OrdinalIgnoreCase)) problems.Add($"{file}: checksum mismatch");
+        }
+        return problems;
+    }
+
+    private static string Sha256Of(string file)
+    {
+        using var stream = File.OpenRead(file);
+        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream)).ToLowerInvariant();
     }
 
     public static CheckpointManifest Read(string path)
@@ -62,12 +90,18 @@ public sealed class CheckpointStore(string outputDirectory)
             .ToList();
     }
 
+    /// <summary>The newest manifested checkpoint whose files are all present with their checksums; a damaged newer
+    /// one is skipped (with a warning on stderr) rather than resumed.</summary>
     public (CheckpointManifest Manifest, string Path)? Latest()
     {
-        var all = Manifests();
-        if (all.Count == 0) return null;
-        var path = all[^1].Path;
-        return (Read(path), path);
+        foreach (var (_, path) in Manifests().Reverse())
+        {
+            var manifest = Read(path);
+            var problems = Verify(path, manifest);
+            if (problems.Count == 0) return (manifest, path);
+            Console.Error.WriteLine($"warning: checkpoint '{path}' is damaged and skipped: {string.Join("; ", problems)}");
+        }
+        return null;
     }
 
     /// <summary>Deletes all but the newest <paramref name="keep"/> complete checkpoints, and folders no manifest names

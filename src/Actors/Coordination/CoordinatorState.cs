@@ -52,6 +52,18 @@ public sealed class CoordinatorState
     public IReadOnlyList<string> Nodes => _nodes.Select(n => n.NodeId).ToList();
     public long EndStepOfPlan => Plan is null ? 0 : EndStep(Plan);
 
+    /// <summary>Worker members the cluster had when this coordinator started. A successor (the singleton moved)
+    /// waits for them to register, up to <see cref="GraceOver"/>, so that it does not restart the job on whichever
+    /// node registers first and leave the others as stand-bys.</summary>
+    public int ExpectedNodes { get; set; }
+    private bool _graceOver;
+
+    public IReadOnlyList<CoordinatorCommand> GraceOver()
+    {
+        _graceOver = true;
+        return Current == Phase.Waiting && _successor ? TryStart().ToList() : [];
+    }
+
     public IReadOnlyList<CoordinatorCommand> Register(RegisterNode r)
     {
         if (Current == Phase.Ended)
@@ -180,7 +192,7 @@ public sealed class CoordinatorState
 
     private IEnumerable<CoordinatorCommand> TryStart()
     {
-        var needed = _settings.EffectiveMinWorkers;
+        var needed = _started || _successor ? _settings.EffectiveMinWorkers : _settings.EffectiveStartWorkers;
         if (RegisteredSlots < needed)
         {
             if (_regroupTimerRunning) yield break;
@@ -188,6 +200,8 @@ public sealed class CoordinatorState
             yield return new StartRegroupTimer();
             yield break;
         }
+        if (_successor && !_started && !_graceOver && _nodes.Count < ExpectedNodes)
+            yield break; // the other survivors are re-registering with the moved coordinator
         if (_regroupTimerRunning)
         {
             _regroupTimerRunning = false;

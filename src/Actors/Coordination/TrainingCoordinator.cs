@@ -35,7 +35,11 @@ public sealed class TrainingCoordinator : ReceiveActor, IWithTimers
         _console = console;
         _settings = settings;
         _store = new CheckpointStore(settings.OutputDirectory);
-        _state = new CoordinatorState(settings, _store.Latest(), SettingsDump.Fingerprint(settings));
+        _state = new CoordinatorState(settings, _store.Latest(), SettingsDump.Fingerprint(settings))
+        {
+            ExpectedNodes = Akka.Cluster.Cluster.Get(Context.System).State.Members
+                .Count(m => m.Status == Akka.Cluster.MemberStatus.Up && m.HasRole(Hosting.ClusterHocon.WorkerRole)),
+        };
 
         Receive<RegisterNode>(r =>
         {
@@ -55,6 +59,7 @@ public sealed class TrainingCoordinator : ReceiveActor, IWithTimers
         });
         Receive<PublishMetrics>(_ => _monitoring.Publish(_state));
         Receive<RegroupTimeout>(_ => Execute(_state.RegroupTimedOut()));
+        Receive<SuccessorGrace>(_ => Execute(_state.GraceOver()));
         Receive<Terminated>(t =>
         {
             var lost = _nodes.FirstOrDefault(kv => Equals(kv.Value, t.ActorRef)).Key;
@@ -73,8 +78,14 @@ public sealed class TrainingCoordinator : ReceiveActor, IWithTimers
 
     private sealed class PublishMetrics { public static readonly PublishMetrics Instance = new(); }
 
-    protected override void PreStart() =>
+    private sealed class SuccessorGrace { public static readonly SuccessorGrace Instance = new(); }
+
+    protected override void PreStart()
+    {
         Timers.StartPeriodicTimer(PublishMetrics.Instance, PublishMetrics.Instance, TimeSpan.FromSeconds(2));
+        // Nodes re-register every 2 s; a moved coordinator waits this long at most for all of them.
+        Timers.StartSingleTimer(SuccessorGrace.Instance, SuccessorGrace.Instance, TimeSpan.FromSeconds(5));
+    }
 
     public CoordinatorState State => _state;
 

@@ -48,15 +48,22 @@ public static class ClusterHocon
                 run-coordinated-shutdown-when-down = on
                 downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
                 split-brain-resolver {
-                  active-strategy = keep-oldest
-                  stable-after = 7s
-                  keep-oldest {
-                    down-if-alone = on
+                  # lease-majority with a lock file in the output folder (FileLease; docs/fault-tolerance.md):
+                  # keep-oldest/keep-majority down the survivor of a 2-node cluster when the oldest node dies.
+                  active-strategy = lease-majority
+                  stable-after = 2s
+                  down-all-when-unstable = off
+                  lease-majority {
+                    lease-implementation = "actorface-file-lease"
+                    acquire-lease-delay-for-minority = 1s
                     role = "{{WorkerRole}}"
                   }
                 }
                 failure-detector {
-                  acceptable-heartbeat-pause = 30s
+                  # Fast detection (docs/fault-tolerance.md); an overloaded machine can raise the pause in the
+                  # job file's akka { cluster.failure-detector { ... } } block (a false positive costs a restart).
+                  heartbeat-interval = 500ms
+                  acceptable-heartbeat-pause = 3s
                   threshold = 12.0
                 }
                 singleton.hand-over-retry-interval = 1s
@@ -65,6 +72,14 @@ public static class ClusterHocon
                 exit-clr = off
                 run-by-clr-shutdown-hook = on
               }
+            }
+            actorface-file-lease {
+              lease-class = "{{typeof(FileLease).AssemblyQualifiedName}}"
+              path = "{{Path.GetFullPath(Path.Combine(settings.OutputDirectory, "cluster.lease")).Replace("\\", "/")}}"
+              hold-after-release = 10s
+              heartbeat-timeout = 10s
+              heartbeat-interval = 1s
+              lease-operation-timeout = 5s
             }
             actorface-worker-dispatcher {
               type = PinnedDispatcher

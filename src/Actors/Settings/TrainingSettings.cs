@@ -70,6 +70,9 @@ public sealed record TrainingSettings
 
     /// <summary>Ranks the job waits for before it starts.</summary>
     public int EffectiveMinWorkers => Cluster.MinWorkers > 0 ? Cluster.MinWorkers : Cluster.WorkersPerNode;
+
+    /// <summary>Ranks the first generation waits for (cluster.start_workers, default min_workers).</summary>
+    public int EffectiveStartWorkers => Math.Max(EffectiveMinWorkers, Cluster.StartWorkers);
 }
 
 public sealed record SyntheticSettings
@@ -82,6 +85,7 @@ public sealed record ClusterSettings
 {
     public int WorkersPerNode { get; init; } = 2;
     public int MinWorkers { get; init; }
+    public int StartWorkers { get; init; }
     public int MaxWorkers { get; init; }
     public string Hostname { get; init; } = "127.0.0.1";
     public int Port { get; init; }

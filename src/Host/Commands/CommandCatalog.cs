@@ -15,5 +15,6 @@ public static class CommandCatalog
         yield return PackCommand.Create();
         yield return Bench.BenchCommand.Create();
         yield return MonitorCommand.Create();
+        yield return ChaosCommand.Create();
     }
 }

@@ -55,6 +55,7 @@ public static class ConfigSchema
         ["synthetic.val_identities"] = ConfigKind.Int,
         ["cluster.workers_per_node"] = ConfigKind.Int,
         ["cluster.min_workers"] = ConfigKind.Int,
+        ["cluster.start_workers"] = ConfigKind.Int,
         ["cluster.max_workers"] = ConfigKind.Int,
         ["cluster.hostname"] = ConfigKind.String,
         ["cluster.port"] = ConfigKind.Int,

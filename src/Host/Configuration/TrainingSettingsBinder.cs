@@ -59,6 +59,7 @@ public static class TrainingSettingsBinder
             {
                 WorkersPerNode = r.Get<int>("cluster.workers_per_node"),
                 MinWorkers = r.Get<int>("cluster.min_workers"),
+                StartWorkers = r.Get<int>("cluster.start_workers"),
                 MaxWorkers = r.Get<int>("cluster.max_workers"),
                 Hostname = r.Get<string>("cluster.hostname"),
                 Port = r.Get<int>("cluster.port"),
@@ -108,6 +109,7 @@ public static class TrainingSettingsBinder
         r.Require("synthetic.val_identities", s.Synthetic.ValPairs == 0 || s.Synthetic.ValIdentities >= 2, "must be >= 2");
         r.Require("cluster.workers_per_node", s.Cluster.WorkersPerNode >= 0, "must be >= 0 (0 = a node that only watches)");
         r.Require("cluster.min_workers", s.Cluster.MinWorkers >= 0, "must be >= 0");
+        r.Require("cluster.start_workers", s.Cluster.StartWorkers >= 0, "must be >= 0");
         r.Require("cluster.min_workers", s.EffectiveMinWorkers > 0, "must be > 0 when workers_per_node is 0");
         r.Require("cluster.max_workers", s.Cluster.MaxWorkers == 0 || s.Cluster.MaxWorkers >= s.EffectiveMinWorkers,
             "must be 0 or >= min_workers");
