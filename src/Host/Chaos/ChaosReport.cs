@@ -32,7 +32,8 @@ public sealed class ChaosReport
         {
             var f = failures[i];
             if (f.Kind == "pause") continue;
-            var next = i + 1 < failures.Count ? failures[i + 1].Time : double.MaxValue;
+            // A pause does not end a kill's window: the harness may pause a process while the survivors regroup.
+            var next = failures.Skip(i + 1).FirstOrDefault(n => n.Kind != "pause")?.Time ?? double.MaxValue;
             var after = lines.Where(l => l.Time > f.Time && l.Time < next).ToList();
             if (after.FirstOrDefault(l => RunLog.IsDetection(l.Text)) is { } d) f.Detection = d.Time - f.Time;
             var start = after.FirstOrDefault(l => RunLog.GenerationStart(l.Text) is { } g && g.Generation > f.Generation);

@@ -85,9 +85,10 @@ public sealed class ChaosRunner(ChaosOptions options, TextWriter console)
         var coordinatorKill = options.Kills > 0 ? _rng.Next(options.Kills) : -1;
         var kills = 0;
         var since = 0.0;
+        var regroupedPast = -1;
         foreach (var action in plan)
         {
-            if (!await WaitForTrainingAsync(since, token)) break;
+            if (!await WaitForTrainingAsync(since, regroupedPast, token)) break;
             await Task.Delay(TimeSpan.FromSeconds(0.5 + 2.0 * _rng.NextDouble()), token);
             if (Ended()) break;
             var active = ActiveProcesses();
@@ -103,6 +104,7 @@ public sealed class ChaosRunner(ChaosOptions options, TextWriter console)
                 _failures.Add(new ChaosFailure("pause", target.Index, at, LastStep(at), CurrentGeneration()));
                 console.WriteLine($"chaos: t={at:F1}s paused process {target.Index} for {options.PauseSeconds:0.#}s");
                 since = _log.Now;
+                regroupedPast = -1;
                 continue;
             }
             if (active.Count < 2)
@@ -124,6 +126,7 @@ public sealed class ChaosRunner(ChaosOptions options, TextWriter console)
             console.WriteLine($"chaos: t={time:F1}s {kind}: process {victim.Index} (pid {victim.Pid}) at step {step}, generation {generation}");
             kills++;
             since = time;
+            regroupedPast = generation;
             if (options.Restart)
             {
                 _ = RestartLaterAsync(victim, ports[victim.Index], time, token);
@@ -155,15 +158,18 @@ public sealed class ChaosRunner(ChaosOptions options, TextWriter console)
         _log.Add(victim.Index, "[chaos] restarted");
     }
 
-    /// <summary>Waits until rank 0 has logged a step after <paramref name="since"/> (the generation is training).</summary>
-    private async Task<bool> WaitForTrainingAsync(double since, CancellationToken token)
+    /// <summary>Waits until rank 0 has logged a step after <paramref name="since"/> in a generation later than
+    /// <paramref name="regroupedPast"/> (after a kill: the survivors regrouped and train again; steps the old
+    /// generation still logs before it notices the kill do not count).</summary>
+    private async Task<bool> WaitForTrainingAsync(double since, int regroupedPast, CancellationToken token)
     {
         while (true)
         {
             if (Ended()) return false;
             var lines = _log.Since(since).ToList();
             var start = lines.LastOrDefault(l => RunLog.GenerationStart(l.Text) is not null);
-            if (lines.Any(l => RunLog.Step(l.Text) is not null && (start is null || l.Time > start.Time)) &&
+            var regrouped = regroupedPast < 0 || (start is not null && RunLog.GenerationStart(start.Text)!.Value.Generation > regroupedPast);
+            if (regrouped && lines.Any(l => RunLog.Step(l.Text) is not null && (start is null || l.Time > start.Time)) &&
                 ActiveProcesses().Count > 0)
                 return true;
             await Task.Delay(100, token);
