@@ -15,6 +15,12 @@ public sealed record StartRegroupTimer : CoordinatorCommand;
 
 public sealed record CancelRegroupTimer : CoordinatorCommand;
 
+/// <summary>Start the deadline for the nodes to confirm an abort (twice `cluster.abort_timeout`).</summary>
+public sealed record StartAbortTimer(int Generation) : CoordinatorCommand;
+
+/// <summary>Take a node out of the cluster (Akka downing): it stopped answering while its process stays a member.</summary>
+public sealed record DownNode(string NodeId) : CoordinatorCommand;
+
 /// <summary>A log line, also published to monitors as a cluster event of <c>Kind</c>.</summary>
 public sealed record Log(string Message, ClusterEventKind Kind = ClusterEventKind.Info) : CoordinatorCommand;
 

@@ -29,6 +29,7 @@ public sealed class CoordinatorState
     private LeaseAction _leaseAction;
     private bool _regroupTimerRunning;
     private bool _started;
+    private bool _scalingUp;
 
     /// <param name="latestOnDisk">The newest complete checkpoint in the output folder (resumed only when
     /// `resume` is set, or when this coordinator takes over a running job).</param>
@@ -115,6 +116,24 @@ public sealed class CoordinatorState
         return Abort($"rank {f.Rank} failed: {f.Reason}", exclude: null).ToList();
     }
 
+    /// <summary>Nodes that have not confirmed the abort in time are stuck (a hung actor, a half-dead process): down
+    /// them and regroup without them.</summary>
+    public IReadOnlyList<CoordinatorCommand> AbortTimedOut(int generation)
+    {
+        if (Current != Phase.Aborting || generation != Generation || _abortPending.Count == 0)
+            return [];
+        var commands = new List<CoordinatorCommand>();
+        foreach (var nodeId in _abortPending.Order().ToList())
+        {
+            commands.Add(new Log($"node {nodeId} did not confirm the abort of generation {generation} within {2 * _settings.Cluster.AbortTimeout.TotalSeconds:0} s: downing it", ClusterEventKind.Failed));
+            commands.Add(new DownNode(nodeId));
+            _nodes.RemoveAll(n => n.NodeId == nodeId);
+        }
+        _abortPending.Clear();
+        commands.AddRange(AfterAbort());
+        return commands;
+    }
+
     public IReadOnlyList<CoordinatorCommand> GenerationAborted(GenerationAborted a)
     {
         if (Current != Phase.Aborting || a.Generation != Generation || !_abortPending.Remove(a.NodeId) || _abortPending.Count > 0)
@@ -144,7 +163,13 @@ public sealed class CoordinatorState
             CreatedUtc = DateTime.UtcNow,
         };
         var commands = new List<CoordinatorCommand> { new WriteManifest(manifest) };
-        if (_leaseAction == LeaseAction.Checkpoint)
+        if (_leaseAction == LeaseAction.Checkpoint && _settings.Cluster.ScaleUp && CanGrow())
+        {
+            var joining = _nodes.Where(n => !InGeneration(n.NodeId)).Select(n => n.NodeId);
+            commands.AddRange(Regroup($"generation {Generation} ends at checkpoint step {c.Step} to admit stand-by node(s) {string.Join(", ", joining)} (scale up)",
+                "scale up", ClusterEventKind.Info, exclude: null));
+        }
+        else if (_leaseAction == LeaseAction.Checkpoint)
         {
             (_leaseStep, _leaseAction) = NextLease(c.Step);
             commands.AddRange(ToGeneration(new RunUntil(Generation, _leaseStep, _leaseAction)));
@@ -189,6 +214,10 @@ public sealed class CoordinatorState
     }
 
     private bool InGeneration(string nodeId) => Ranks.Any(r => r.NodeId == nodeId);
+
+    /// <summary>Stand-by slots exist and the world may grow (cluster.max_workers).</summary>
+    private bool CanGrow() =>
+        RegisteredSlots > Ranks.Count && (_settings.Cluster.MaxWorkers == 0 || Ranks.Count < _settings.Cluster.MaxWorkers);
 
     private IEnumerable<CoordinatorCommand> TryStart()
     {
@@ -247,7 +276,8 @@ public sealed class CoordinatorState
         Current = Phase.Running;
         var from = _resume is { } m ? $"from checkpoint step {m.Manifest.Step} (world {m.Manifest.WorldSize}) as step {StartStep}" : "from scratch";
         yield return new Log($"generation {Generation}: {ranks.Count} rank(s) on {ranks.Select(x => x.NodeId).Distinct().Count()} node(s), starting {from}; " +
-                             $"{plan.StepsPerEpoch} steps/epoch, {EndStep(plan)} steps in all", Generation > 1 ? ClusterEventKind.Recovered : ClusterEventKind.Info);
+                             $"{plan.StepsPerEpoch} steps/epoch, {EndStep(plan)} steps in all", Generation > 1 && !_scalingUp ? ClusterEventKind.Recovered : ClusterEventKind.Info);
+        _scalingUp = false;
         var local = ranks.Select(x => x.NodeId).Distinct().Count() == 1;
         var start = new StartGeneration(Generation, [.. ranks], local, plan.DatasetCount, _resume?.Path ?? "", StartStep, _leaseStep, _leaseAction);
         foreach (var command in ToGeneration(start))
@@ -276,14 +306,23 @@ public sealed class CoordinatorState
     private IEnumerable<CoordinatorCommand> Abort(string reason, string? exclude)
     {
         Restarts++;
-        var commands = new List<CoordinatorCommand> { new Log($"generation {Generation} aborted: {reason}", ClusterEventKind.RecoveryStarted) };
         if (Restarts > _settings.Cluster.MaxRestarts)
         {
             Current = Phase.Ended;
+            var commands = new List<CoordinatorCommand> { new Log($"generation {Generation} aborted: {reason}", ClusterEventKind.RecoveryStarted) };
             commands.AddRange(ToGeneration(new AbortGeneration(Generation, reason)).Where(c => ((SendToNode)c).NodeId != exclude));
             commands.Add(new EndJob(false, $"giving up after {Restarts - 1} restart(s) (cluster.max_restarts): {reason}", LastCompleteStep));
             return commands;
         }
+        return Regroup($"generation {Generation} aborted: {reason}", reason, ClusterEventKind.RecoveryStarted, exclude);
+    }
+
+    /// <summary>Ends the generation (after a failure, or planned to scale up): every node still in it stops its
+    /// ranks and confirms; then the next generation forms from the registered nodes and the last manifest.</summary>
+    private List<CoordinatorCommand> Regroup(string message, string reason, ClusterEventKind kind, string? exclude)
+    {
+        var commands = new List<CoordinatorCommand> { new Log(message, kind) };
+        _scalingUp = kind != ClusterEventKind.RecoveryStarted;
         Current = Phase.Aborting;
         _abortPending.Clear();
         foreach (var node in Ranks.Select(r => r.NodeId).Distinct().Where(n => n != exclude && _nodes.Any(x => x.NodeId == n)))
@@ -291,6 +330,8 @@ public sealed class CoordinatorState
         commands.AddRange(_abortPending.Select(n => new SendToNode(n, new AbortGeneration(Generation, reason))));
         if (_abortPending.Count == 0)
             commands.AddRange(AfterAbort());
+        else
+            commands.Add(new StartAbortTimer(Generation));
         return commands;
     }
 

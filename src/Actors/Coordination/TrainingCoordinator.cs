@@ -60,6 +60,7 @@ public sealed class TrainingCoordinator : ReceiveActor, IWithTimers
         Receive<PublishMetrics>(_ => _monitoring.Publish(_state));
         Receive<RegroupTimeout>(_ => Execute(_state.RegroupTimedOut()));
         Receive<SuccessorGrace>(_ => Execute(_state.GraceOver()));
+        Receive<AbortDeadline>(d => Execute(_state.AbortTimedOut(d.Generation)));
         Receive<Terminated>(t =>
         {
             var lost = _nodes.FirstOrDefault(kv => Equals(kv.Value, t.ActorRef)).Key;
@@ -79,6 +80,8 @@ public sealed class TrainingCoordinator : ReceiveActor, IWithTimers
     private sealed class PublishMetrics { public static readonly PublishMetrics Instance = new(); }
 
     private sealed class SuccessorGrace { public static readonly SuccessorGrace Instance = new(); }
+
+    private sealed record AbortDeadline(int Generation);
 
     protected override void PreStart()
     {
@@ -135,6 +138,20 @@ public sealed class TrainingCoordinator : ReceiveActor, IWithTimers
                     break;
                 case CancelRegroupTimer:
                     Timers.Cancel(RegroupTimeout.Instance);
+                    break;
+                case StartAbortTimer abort:
+                    Timers.StartSingleTimer(nameof(AbortDeadline), new AbortDeadline(abort.Generation), 2 * _settings.Cluster.AbortTimeout);
+                    break;
+                case DownNode down:
+                    if (_nodes.Remove(down.NodeId, out var stuck))
+                    {
+                        Context.Unwatch(stuck);
+                        var cluster = Akka.Cluster.Cluster.Get(Context.System);
+                        if (!stuck.Path.Address.Equals(cluster.SelfAddress) && stuck.Path.Address.HasGlobalScope)
+                            cluster.Down(stuck.Path.Address);
+                        else
+                            _log.Error("node {0} (this process) is stuck; it cannot down itself", down.NodeId);
+                    }
                     break;
                 case Log log:
                     Say(log.Message);

@@ -93,5 +93,12 @@ public sealed record ClusterSettings
     public TimeSpan JoinTimeout { get; init; } = TimeSpan.FromSeconds(20);
     public TimeSpan RegroupTimeout { get; init; } = TimeSpan.FromSeconds(120);
     public TimeSpan CollectiveTimeout { get; init; } = TimeSpan.FromSeconds(120);
+    /// <summary>A rank with steps to run that completes none for this long is taken for hung (0 = no watchdog).</summary>
+    public TimeSpan StepTimeout { get; init; } = TimeSpan.FromSeconds(300);
+    /// <summary>How long ranks get to stop after an abort before their node abandons them; the coordinator
+    /// downs a node that has not confirmed the abort after twice this.</summary>
+    public TimeSpan AbortTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Admit stand-by nodes at the next checkpoint (a planned regroup) instead of at the next failure.</summary>
+    public bool ScaleUp { get; init; } = true;
     public int MaxRestarts { get; init; } = 5;
 }

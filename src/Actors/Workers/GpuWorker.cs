@@ -114,7 +114,10 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
         Become(Running);
         Stash.UnstashAll();
         if (_done < _leaseStep)
+        {
+            _launch.Watch.Progress(_done);
             TopUpCredits();
+        }
         else
             EndOfLease();
     }
@@ -138,7 +141,10 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
         {
             Stash.UnstashAll();
             if (_done < _leaseStep)
+            {
+                _launch.Watch.Progress(_done);
                 TopUpCredits();
+            }
             else
                 EndOfLease();
         }
@@ -173,6 +179,7 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
             if (double.IsNaN(result.Loss))
                 _log.Warning("rank {0}: loss is NaN at step {1}", _launch.Rank, step);
             _done = step;
+            _launch.Watch.Progress(step);
             var line = _speed!.Step(step, result.Loss, batch.Epoch, result.NextLearningRate, result.GradScale);
             if (line is not null)
                 PublishMetrics(WorkerState.Training, step, result, waited);
@@ -183,7 +190,10 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
                     _speed.LastLossAverage, result.NextLearningRate, _speed.LastSamplesPerSecond, _context!.Plan.TotalStep));
             }
             if (IsRank0 && _launch.Services.Verification is { } v && step % _launch.Settings.Verbose == 0 && step < _leaseStep)
+            {
                 Verify(v, step);
+                _launch.Watch.Progress(step);
+            }
         }
         if (_done < _leaseStep)
             TopUpCredits();
@@ -205,6 +215,7 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
     private void EndOfLease()
     {
         _lastStepEnd = null; // waiting for the next lease is not waiting for data
+        _launch.Watch.Idle();
         if (_leaseAction == LeaseAction.Halt)
         {
             SaveBackbone();

@@ -13,6 +13,7 @@ public sealed record RankLaunch(
     RankSlot Slot,
     IActorRef Coordinator,
     CollectiveSlot Collective,
+    RankWatch Watch,
     ICollective? LocalCollective,
     TextWriter? Console)
 {

@@ -24,7 +24,7 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
     private readonly TextWriter? _console;
     private readonly TaskCompletionSource<TrainingEnded> _outcome;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly Dictionary<IActorRef, (int Rank, CollectiveSlot Collective)> _ranks = [];
+    private readonly Dictionary<IActorRef, (int Rank, CollectiveSlot Collective, RankWatch Watch)> _ranks = [];
     private IActorRef? _coordinator;
     private int _generation;
     private int? _aborting;
@@ -66,6 +66,8 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
             _outcome.TrySetResult(m);
         });
         Receive<Terminated>(OnTerminated);
+        Receive<WatchdogTick>(_ => CheckProgress());
+        Receive<AbortDeadline>(d => AbandonHungRanks(d.Generation));
     }
 
     public static Props Props(TrainingSettings settings, RankServices services, IActorRef coordinatorProxy, string nodeId,
@@ -74,10 +76,19 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
 
     private sealed class RegisterTick { public static readonly RegisterTick Instance = new(); }
 
+    private sealed class WatchdogTick { public static readonly WatchdogTick Instance = new(); }
+
+    private sealed record AbortDeadline(int Generation);
+
     protected override void PreStart()
     {
         Register();
         Timers.StartPeriodicTimer(RegisterTick.Instance, RegisterTick.Instance, TimeSpan.FromSeconds(2));
+        if (_settings.Cluster.StepTimeout > TimeSpan.Zero)
+        {
+            var every = TimeSpan.FromTicks(Math.Clamp(_settings.Cluster.StepTimeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 100, TimeSpan.TicksPerSecond));
+            Timers.StartPeriodicTimer(WatchdogTick.Instance, WatchdogTick.Instance, every);
+        }
     }
 
     private void Register() =>
@@ -106,10 +117,11 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
         foreach (var slot in mine)
         {
             var collective = new CollectiveSlot();
-            var launch = new RankLaunch(_settings, _services, g, slot, Sender, collective, local?[slot.Rank], slot.Rank == 0 ? _console : null);
+            var watch = new RankWatch();
+            var launch = new RankLaunch(_settings, _services, g, slot, Sender, collective, watch, local?[slot.Rank], slot.Rank == 0 ? _console : null);
             var worker = Context.ActorOf(GpuWorker.Props(launch), $"rank-{slot.Rank}-g{g.Generation}");
             Context.Watch(worker);
-            _ranks[worker] = (slot.Rank, collective);
+            _ranks[worker] = (slot.Rank, collective, watch);
         }
         _console?.WriteLine($"[node] generation {g.Generation}: hosting rank(s) {string.Join(",", mine.Select(r => r.Rank))} of {g.WorldSize}");
     }
@@ -118,13 +130,47 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
     {
         if (generation != _generation) return;
         _aborting = generation;
-        foreach (var (worker, (_, collective)) in _ranks)
+        foreach (var (worker, (_, collective, _)) in _ranks)
         {
             collective.Abort(reason);
             Context.Stop(worker);
         }
         if (_ranks.Count == 0)
             ReportAborted();
+        else
+            Timers.StartSingleTimer(nameof(AbortDeadline), new AbortDeadline(generation), _settings.Cluster.AbortTimeout);
+    }
+
+    /// <summary>The step watchdog: a rank with work that has made no progress for `cluster.step_timeout` is hung
+    /// (in native code, a deadlock, a stuck loader); report it like a failure so the generation restarts.</summary>
+    private void CheckProgress()
+    {
+        if (_aborting == _generation || _ended) return;
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        foreach (var (_, (rank, _, watch)) in _ranks)
+        {
+            if (watch.StalledFor(now) is not { } stalled || stalled < _settings.Cluster.StepTimeout) continue;
+            var reason = $"rank {rank} made no progress for {stalled.TotalSeconds:0.#} s after step {watch.LastStep} (cluster.step_timeout = {_settings.Cluster.StepTimeout.TotalSeconds:0.#} s): hung";
+            _log.Error("{0}", reason);
+            _console?.WriteLine($"[node] {reason}");
+            (_coordinator ?? _coordinatorProxy).Tell(new RankFailed(_generation, rank, reason));
+            foreach (var (_, (_, collective, _)) in _ranks)
+                collective.Abort(reason);
+            _aborting = _generation; // report once; the coordinator's abort follows
+            return;
+        }
+    }
+
+    /// <summary>Ranks that did not stop within `cluster.abort_timeout` are stuck where no abort reaches them: leave
+    /// their threads behind and confirm the abort, so that the next generation can start on this node.</summary>
+    private void AbandonHungRanks(int generation)
+    {
+        if (generation != _generation || _ranks.Count == 0) return;
+        var hung = string.Join(",", _ranks.Values.Select(r => r.Rank));
+        _log.Warning("rank(s) {0} of generation {1} did not stop within {2}; abandoning them", hung, generation, _settings.Cluster.AbortTimeout);
+        _console?.WriteLine($"[node] rank(s) {hung} did not stop within {_settings.Cluster.AbortTimeout.TotalSeconds:0} s (cluster.abort_timeout): abandoned");
+        _ranks.Clear();
+        ReportAborted();
     }
 
     private void OnTerminated(Terminated t)
@@ -159,7 +205,7 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
             var reason = inner is CollectiveAbortedException ? inner.Message : $"{inner.GetType().Name}: {inner.Message}";
             _log.Error(inner, "rank {0} failed in generation {1}", f.Rank, f.Generation);
             (_coordinator ?? _coordinatorProxy).Tell(new RankFailed(f.Generation, f.Rank, reason));
-            foreach (var (_, (_, collective)) in _ranks)
+            foreach (var (_, (_, collective, _)) in _ranks)
                 collective.Abort($"rank {f.Rank} failed: {reason}");
         }
         return Directive.Stop;

@@ -63,6 +63,9 @@ public static class ConfigSchema
         ["cluster.join_timeout"] = ConfigKind.Duration,
         ["cluster.regroup_timeout"] = ConfigKind.Duration,
         ["cluster.collective_timeout"] = ConfigKind.Duration,
+        ["cluster.step_timeout"] = ConfigKind.Duration,
+        ["cluster.abort_timeout"] = ConfigKind.Duration,
+        ["cluster.scale_up"] = ConfigKind.Bool,
         ["cluster.max_restarts"] = ConfigKind.Int,
     };
 

@@ -67,6 +67,9 @@ public static class TrainingSettingsBinder
                 JoinTimeout = r.Get<TimeSpan>("cluster.join_timeout"),
                 RegroupTimeout = r.Get<TimeSpan>("cluster.regroup_timeout"),
                 CollectiveTimeout = r.Get<TimeSpan>("cluster.collective_timeout"),
+                StepTimeout = r.Get<TimeSpan>("cluster.step_timeout"),
+                AbortTimeout = r.Get<TimeSpan>("cluster.abort_timeout"),
+                ScaleUp = r.Get<bool>("cluster.scale_up"),
                 MaxRestarts = r.Get<int>("cluster.max_restarts"),
             },
         };
@@ -118,6 +121,8 @@ public static class TrainingSettingsBinder
             r.Require("cluster.seed_nodes", seed.StartsWith("akka.tcp://actorface@", StringComparison.Ordinal),
                 $"'{seed}' is not an address of the form akka.tcp://actorface@host:port");
         r.Require("cluster.max_restarts", s.Cluster.MaxRestarts >= 0, "must be >= 0");
+        r.Require("cluster.step_timeout", s.Cluster.StepTimeout >= TimeSpan.Zero, "must be >= 0 (0 = no watchdog)");
+        r.Require("cluster.abort_timeout", s.Cluster.AbortTimeout > TimeSpan.Zero, "must be > 0");
     }
 
     private sealed class Reader(Akka.Configuration.Config merged, IReadOnlyList<ConfigLayer> layers)

@@ -1,3 +1,4 @@
+using ActorFace.Actors.Monitoring;
 using ActorFace.Actors.Checkpoints;
 using ActorFace.Actors.Coordination;
 using ActorFace.Actors.Protocol;
@@ -164,6 +165,54 @@ public sealed class CoordinatorStateTests
         state.GenerationAborted(new GenerationAborted(1, "a"));
         var start = Single<StartGeneration>(state.GenerationAborted(new GenerationAborted(1, "b")), "c");
         Assert.Equal(6, start.WorldSize);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void AStandbyIsAdmittedAtTheNextCheckpointUnlessScaleUpIsOff(bool scaleUp)
+    {
+        var settings = Settings();
+        var state = Running(settings with { Cluster = settings.Cluster with { ScaleUp = scaleUp } });
+        state.Register(Node("c"));
+        for (var rank = 0; rank < 3; rank++)
+            Assert.Empty(state.CheckpointSaved(new CheckpointSaved(1, rank, 10)));
+        var last = state.CheckpointSaved(new CheckpointSaved(1, 3, 10));
+        var manifest = Assert.IsType<WriteManifest>(last[0]).Manifest;
+        state.ManifestWritten(manifest, "m10");
+        if (!scaleUp)
+        {
+            Assert.Equal(new RunUntil(1, 20, LeaseAction.Finish), Single<RunUntil>(last, "a"));
+            return;
+        }
+        Assert.Contains("to admit stand-by node(s) c (scale up)", last.OfType<Log>().Single().Message);
+        Assert.Equal(1, Single<AbortGeneration>(last, "b").Generation);
+        Assert.DoesNotContain(last.OfType<SendToNode>(), s => s.NodeId == "c" || s.Message is RunUntil);
+        Assert.Contains(last, c => c is StartAbortTimer);
+        state.GenerationAborted(new GenerationAborted(1, "a"));
+        var restart = state.GenerationAborted(new GenerationAborted(1, "b"));
+        var start = Single<StartGeneration>(restart, "c");
+        Assert.Equal((2, 6, "m10"), (start.Generation, start.WorldSize, start.ResumeManifest));
+        Assert.Equal(6, start.StartStep); // 10 steps of 16 samples = 6 whole steps of 24
+        Assert.Equal(ClusterEventKind.Info, restart.OfType<Log>().Single().Kind); // planned: not a recovery
+        Assert.Equal(0, state.Restarts);
+    }
+
+    [Fact]
+    public void ANodeThatDoesNotConfirmTheAbortIsDownedAndTheOthersRegroup()
+    {
+        var settings = Settings(minWorkers: 2);
+        var state = Running(settings with { Cluster = settings.Cluster with { StartWorkers = 4 } });
+        var abort = state.RankFailed(new RankFailed(1, 3, "hung"));
+        Assert.Equal(new StartAbortTimer(1), abort.OfType<StartAbortTimer>().Single());
+        Assert.Empty(state.GenerationAborted(new GenerationAborted(1, "a")));
+        Assert.Empty(state.AbortTimedOut(0)); // a stale deadline
+        var timedOut = state.AbortTimedOut(1);
+        Assert.Equal(new DownNode("b"), timedOut.OfType<DownNode>().Single());
+        var start = Single<StartGeneration>(timedOut, "a");
+        Assert.Equal((2, 2), (start.Generation, start.WorldSize));
+        Assert.Equal(["a"], state.Nodes);
+        Assert.Empty(state.AbortTimedOut(1));
     }
 
     [Fact]

@@ -28,6 +28,12 @@ public sealed class FakeTrainerFactory(FakeRunLog log) : IRankTrainerFactory
     /// <summary>Throw once in this (generation, rank, step).</summary>
     public (int Generation, int Rank, long Step)? FailAt { get; init; }
 
+    /// <summary>Block in this (generation, rank, step), outside any collective, until <see cref="Release"/> is set:
+    /// a hung rank that no abort reaches.</summary>
+    public (int Generation, int Rank, long Step)? HangAt { get; init; }
+
+    public ManualResetEventSlim Release { get; } = new();
+
     public IClassShard CreateShard(RankContext c, IReadOnlyList<string>? oldShardDirectories)
     {
         var (start, count) = Layout(c.Settings.NumClasses, c.WorldSize, c.Rank);
@@ -44,7 +50,7 @@ public sealed class FakeTrainerFactory(FakeRunLog log) : IRankTrainerFactory
     public IRankTrainer CreateTrainer(RankContext c, IClassShard shard)
     {
         Interlocked.Increment(ref log.TrainersCreated);
-        return new FakeTrainer(c, (FakeShard)shard, log, FailAt);
+        return new FakeTrainer(c, (FakeShard)shard, log, FailAt, HangAt, Release);
     }
 
     public static (int Start, int Count) Layout(int classes, int world, int rank)
@@ -75,10 +81,15 @@ public sealed class FakeTrainer : IRankTrainer
     private readonly FakeShard _shard;
     private readonly FakeRunLog _log;
     private readonly (int Generation, int Rank, long Step)? _failAt;
+    private readonly (int Generation, int Rank, long Step)? _hangAt;
+    private readonly ManualResetEventSlim? _release;
     private readonly Tensor _w;
 
-    public FakeTrainer(RankContext c, FakeShard shard, FakeRunLog log, (int, int, long)? failAt)
+    public FakeTrainer(RankContext c, FakeShard shard, FakeRunLog log, (int, int, long)? failAt,
+        (int, int, long)? hangAt = null, ManualResetEventSlim? release = null)
     {
+        _hangAt = hangAt;
+        _release = release;
         _c = c;
         _shard = shard;
         _log = log;
@@ -93,6 +104,8 @@ public sealed class FakeTrainer : IRankTrainer
     {
         if (_failAt is { } f && f.Generation == _c.Generation && f.Rank == _c.Rank && f.Step == globalStep)
             throw new InvalidOperationException($"injected failure at step {globalStep}");
+        if (_hangAt is { } h && h.Generation == _c.Generation && h.Rank == _c.Rank && h.Step == globalStep)
+            _release!.Wait();
         using var scope = NewDisposeScope();
         var g = images.sum(new long[] { 0 });
         _c.Collective.AllReduce(g);

@@ -1,5 +1,6 @@
 using ActorFace.Actors.Checkpoints;
 using ActorFace.Actors.Tests.Fakes;
+using ActorFace.Actors.Workers;
 
 namespace ActorFace.Actors.Tests.Runtime;
 
@@ -69,6 +70,36 @@ public sealed class FakeJobTests : IDisposable
         Assert.Equal(clean.AllClasses(), faulty.AllClasses(), new Tolerance(1e-9));
         var log = File.ReadAllText(Path.Combine(Out("faulty"), "training.log"));
         Assert.Contains("generation 2: world size 2, resuming after step 3", log);
+    }
+
+    [Fact]
+    public async Task AHungRankIsCaughtByTheStepWatchdogAndTheRunEndsAsIfUndisturbed()
+    {
+        var clean = new FakeRunLog();
+        await InProcessJob.RunAsync(InProcessJob.Settings(Out("clean"), ranks: 2, batch: 4), InProcessJob.Fake(clean));
+        var hung = new FakeRunLog();
+        var trainers = new FakeTrainerFactory(hung) { HangAt = (1, 1, 5) };
+        var settings = InProcessJob.Settings(Out("hung"), ranks: 2, batch: 4);
+        settings = settings with { Cluster = settings.Cluster with { StepTimeout = TimeSpan.FromSeconds(2), AbortTimeout = TimeSpan.FromSeconds(2) } };
+        var console = new StringWriter();
+        double[] classes;
+        try
+        {
+            var result = await InProcessJob.RunAsync(settings, new RankServices(trainers, new FakeDataFactory(40), new FakeCollectives()),
+                TextWriter.Synchronized(console));
+            Assert.True(result.Success, result.Message);
+            classes = hung.AllClasses(); // before the abandoned rank wakes up and disposes its stale shard
+        }
+        finally
+        {
+            trainers.Release.Set();
+        }
+        var log = console.ToString();
+        Assert.Matches(@"\[node\] rank \d made no progress for \d+(\.\d)? s after step 4 \(cluster.step_timeout = 2 s\): hung", log);
+        Assert.Contains("[node] rank(s) 1 did not stop within 2 s (cluster.abort_timeout): abandoned", log);
+        Assert.Contains("generation 2: 2 rank(s)", log);
+        Assert.Equal(clean.FinalWeights!, hung.FinalWeights!, new Tolerance(1e-12));
+        Assert.Equal(clean.AllClasses(), classes, new Tolerance(1e-9));
     }
 
     [Theory]
