@@ -26,6 +26,7 @@ public sealed record ChaosOptions
         "network=mbf", "embedding_size=32", "dataset=synthetic", "num_classes=12", "num_image=720", "num_epoch=1",
         "batch_size=4", "lr=0.02", "frequent=1", "checkpoint_every=4", "keep_checkpoints=3", "num_workers=1",
         "grad_allreduce_fp16=false", "synthetic.val_pairs=100", "synthetic.val_identities=10",
-        "cluster.join_timeout=60s", "cluster.regroup_timeout=60s", "cluster.collective_timeout=15s", "cluster.max_restarts=50",
+        "cluster.join_timeout=60s", "cluster.regroup_timeout=60s", "cluster.collective_timeout=15s", "cluster.step_timeout=30s",
+        "cluster.abort_timeout=10s", "cluster.max_restarts=50",
     ];
 }
