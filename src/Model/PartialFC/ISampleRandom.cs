@@ -11,6 +11,12 @@ public interface ISampleRandom
 {
     /// <summary>float32 [n] uniform values in [0, 1) on the CPU.</summary>
     Tensor Uniform(long n);
+
+    /// <summary>The generator's position (saved with the shard's checkpoint); null when it has none to save.</summary>
+    Tensor? GetState() => null;
+
+    /// <summary>Continues from a position <see cref="GetState"/> returned.</summary>
+    void SetState(Tensor state) => throw new NotSupportedException($"{GetType().Name} has no state to restore");
 }
 
 /// <summary>A seeded libtorch CPU generator (the reference seeds it with cfg.seed on every rank).</summary>
@@ -21,6 +27,10 @@ public sealed class TorchSampleRandom : ISampleRandom, IDisposable
     public TorchSampleRandom(long seed) => generator = new Generator((ulong)seed);
 
     public Tensor Uniform(long n) => torch.rand(new[] { n }, ScalarType.Float32, generator: generator);
+
+    public Tensor GetState() => generator.get_state();
+
+    public void SetState(Tensor state) => generator.set_state(state);
 
     public void Dispose() => generator.Dispose();
 }

@@ -6,12 +6,15 @@ using static TorchSharp.torch;
 
 namespace ActorFace.Model.PartialFC;
 
-/// <summary>A shard's persistent content: its layout, centres and per-parameter optimiser state.</summary>
-public sealed record ShardState(ShardLayout Layout, Tensor Weight, OptimizerKind Optimizer, IReadOnlyDictionary<string, Tensor> OptimizerState) : IDisposable
+/// <summary>A shard's persistent content: its layout, centres, per-parameter optimiser state and the position of its
+/// negative-sampling generator (uint8 libtorch generator state; null in files that have none).</summary>
+public sealed record ShardState(ShardLayout Layout, Tensor Weight, OptimizerKind Optimizer, IReadOnlyDictionary<string, Tensor> OptimizerState,
+    Tensor? SamplerState = null) : IDisposable
 {
     public void Dispose()
     {
         Weight.Dispose();
+        SamplerState?.Dispose();
         foreach (var t in OptimizerState.Values) t.Dispose();
     }
 }
@@ -22,8 +25,9 @@ public sealed partial class PartialFCShard
 
     /// <summary>
     /// Writes weight and optimiser state (TensorArchive: tensors "weight", "optimizer.momentum_buffer" or
-    /// "optimizer.exp_avg/exp_avg_sq/step"; metadata num_classes, world_size, rank, class_start, num_local,
-    /// embedding_size, optimizer).
+    /// "optimizer.exp_avg/exp_avg_sq/step", "sampler.rng_state" (the sampling generator's state as int64 bytes, so
+    /// that a resumed run draws the negatives an uninterrupted one would); metadata num_classes, world_size, rank,
+    /// class_start, num_local, embedding_size, optimizer).
     /// </summary>
     public void Save(string path)
     {
@@ -40,6 +44,8 @@ public sealed partial class PartialFCShard
         };
         var tensors = new List<KeyValuePair<string, Tensor>> { new("weight", Weight) };
         tensors.AddRange(Optimizer.GetState(0).Select(kv => new KeyValuePair<string, Tensor>("optimizer." + kv.Key, kv.Value)));
+        using var sampler = random.GetState()?.to_type(ScalarType.Int64);
+        if (sampler is not null) tensors.Add(new(SamplerStateKey, sampler));
         TensorArchive.Write(path, meta, tensors);
     }
 
@@ -59,8 +65,12 @@ public sealed partial class PartialFCShard
             throw new InvalidDataException($"{path}: weight shape [{string.Join(",", weight.shape)}] != [{layout.NumLocal},{L("embedding_size")}]");
         var state = tensors.Where(kv => kv.Key.StartsWith("optimizer.", StringComparison.Ordinal))
             .ToDictionary(kv => kv.Key["optimizer.".Length..], kv => kv.Value);
-        return new ShardState(layout, weight, kind, state);
+        var sampler = tensors.TryGetValue(SamplerStateKey, out var rng) ? rng.to_type(ScalarType.Byte) : null;
+        rng?.Dispose();
+        return new ShardState(layout, weight, kind, state, sampler);
     }
+
+    const string SamplerStateKey = "sampler.rng_state";
 
     /// <summary>Restores weight and optimiser state saved by a shard of the same layout, size and optimiser.</summary>
     public void Load(string path)
@@ -79,6 +89,7 @@ public sealed partial class PartialFCShard
             throw new InvalidDataException($"{source}: optimiser state is {state.Optimizer}, this shard uses {Optimizer.Kind}");
         using (torch.no_grad()) Weight.copy_(state.Weight);
         Optimizer.SetState(0, state.OptimizerState);
+        if (state.SamplerState is not null) random.SetState(state.SamplerState);
     }
 
     /// <summary>
@@ -110,6 +121,7 @@ public sealed partial class PartialFCShard
         Dictionary<string, Tensor>? scalars = null;
         long expectedStart = 0;
         int? oldWorld = null;
+        Tensor? sampler = null;
         bool? hasState = null;
         var count = 0;
         foreach (var old in oldShards)
@@ -129,6 +141,9 @@ public sealed partial class PartialFCShard
                     throw new InvalidDataException($"{source}: old shard {count} disagrees with shard 0 on whether optimiser state exists");
                 expectedStart = o.ClassEnd;
                 count++;
+                // Same world: this rank continues its own sampling stream. A new world samples other classes per rank anyway.
+                if (o.WorldSize == layout.WorldSize && o.Rank == layout.Rank && old.SamplerState is not null)
+                    sampler = old.SamplerState.clone();
 
                 foreach (var (key, t) in old.OptimizerState)
                 {
@@ -163,6 +178,7 @@ public sealed partial class PartialFCShard
         var state = stateParts.ToDictionary(kv => kv.Key, kv => torch.cat(kv.Value, 0));
         if (scalars is not null) foreach (var (k, v) in scalars) state[k] = v;
         shard.Optimizer.SetState(0, state);
+        if (sampler is not null) shard.random.SetState(sampler);
         return shard;
     }
 }

@@ -94,6 +94,37 @@ public class ShardPersistenceTests : IDisposable
     }
 
     [Fact]
+    public void AResumedShardDrawsTheNegativesAnUninterruptedOneWould()
+    {
+        using var scope = NewDisposeScope();
+        var options = new PartialFCOptions(SampleRate: 0.3, InitSeed: 5);
+        var layout = new ShardLayout(C, 1, 0);
+        var path = Path.Combine(dir, "sampled.shard");
+        var g = new Generator(3);
+        var batches = Enumerable.Range(0, 4).Select(_ => (torch.randn(new long[] { 2, D }, generator: g), tensor(new long[] { 1, 7 }))).ToList();
+        Tensor[] Run(PartialFCShard shard, IEnumerable<(Tensor E, Tensor Y)> steps) => steps.Select(b =>
+        {
+            using (shard.ForwardBackward(b.E, b.Y, new SingleRankCollective())) { }
+            shard.Step(0.1);
+            shard.ZeroGrad();
+            return shard.LastIndex!.clone();
+        }).ToArray();
+
+        using var uninterrupted = new PartialFCShard(layout, D, Margin, options);
+        Run(uninterrupted, batches.Take(2));
+        uninterrupted.Save(path);
+        var expected = Run(uninterrupted, batches.Skip(2));
+
+        using var resumed = PartialFCShard.Reshard(new[] { path }, layout, D, Margin, options);
+        var actual = Run(resumed, batches.Skip(2));
+        for (var i = 0; i < expected.Length; i++)
+            Assert.True(expected[i].eq(actual[i]).all().item<bool>(), $"step {i + 3}: sampled classes differ");
+        Assert.True(uninterrupted.Weight.eq(resumed.Weight).all().item<bool>());
+        using var fresh = new PartialFCShard(layout, D, Margin, options); // without the saved state: another draw
+        Assert.False(Run(fresh, batches.Skip(2)).Zip(expected).All(p => p.First.eq(p.Second).all().item<bool>()));
+    }
+
+    [Fact]
     public void SaveLoadRoundTripsAndRejectsAnotherLayout()
     {
         using var scope = NewDisposeScope();
