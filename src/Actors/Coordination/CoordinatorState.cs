@@ -97,13 +97,20 @@ public sealed class CoordinatorState
         return commands;
     }
 
-    public IReadOnlyList<CoordinatorCommand> NodeLost(string nodeId)
+    /// <summary>A node left the cluster or its failure detector marked it unreachable. Either way the job does not wait
+    /// for it: a running generation that includes it is aborted without it, an abort stops waiting for its confirmation.
+    /// A node that was only paused registers again when it comes back (nodes re-register every 2 s) and joins as a
+    /// stand-by.</summary>
+    public IReadOnlyList<CoordinatorCommand> NodeLost(string nodeId, bool unreachable = false)
     {
         if (_nodes.RemoveAll(n => n.NodeId == nodeId) == 0 || Current == Phase.Ended)
             return [];
-        var commands = new List<CoordinatorCommand> { new Log($"node {nodeId} left the cluster", ClusterEventKind.Left) };
+        var commands = new List<CoordinatorCommand>
+        {
+            new Log(unreachable ? $"node {nodeId} is unreachable" : $"node {nodeId} left the cluster", ClusterEventKind.Left),
+        };
         if (Current == Phase.Running && Ranks.Any(r => r.NodeId == nodeId))
-            commands.AddRange(Abort($"node {nodeId} was lost", exclude: nodeId));
+            commands.AddRange(Abort(unreachable ? $"node {nodeId} is unreachable" : $"node {nodeId} was lost", exclude: nodeId));
         else if (Current == Phase.Aborting && _abortPending.Remove(nodeId) && _abortPending.Count == 0)
             commands.AddRange(AfterAbort());
         return commands;

@@ -4,6 +4,7 @@ using ActorFace.Actors.Protocol;
 using ActorFace.Actors.Settings;
 using Akka.Actor;
 using Akka.Event;
+using AkkaClusterEvent = Akka.Cluster.ClusterEvent;
 
 namespace ActorFace.Actors.Coordination;
 
@@ -61,6 +62,11 @@ public sealed class TrainingCoordinator : ReceiveActor, IWithTimers
         Receive<RegroupTimeout>(_ => Execute(_state.RegroupTimedOut()));
         Receive<SuccessorGrace>(_ => Execute(_state.GraceOver()));
         Receive<AbortDeadline>(d => Execute(_state.AbortTimedOut(d.Generation)));
+        Receive<AkkaClusterEvent.UnreachableMember>(u =>
+        {
+            foreach (var id in _nodes.Where(kv => kv.Value.Path.Address.Equals(u.Member.Address)).Select(kv => kv.Key).ToList())
+                Execute(_state.NodeLost(id, unreachable: true));
+        });
         Receive<Terminated>(t =>
         {
             var lost = _nodes.FirstOrDefault(kv => Equals(kv.Value, t.ActorRef)).Key;
@@ -83,8 +89,13 @@ public sealed class TrainingCoordinator : ReceiveActor, IWithTimers
 
     private sealed record AbortDeadline(int Generation);
 
+    protected override void PostStop() => Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
+
     protected override void PreStart()
     {
+        // Acting on UNREACHABLE (not on removal, which waits for the resolver and the lease) starts recovery seconds sooner.
+        Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, AkkaClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
+            typeof(AkkaClusterEvent.UnreachableMember));
         Timers.StartPeriodicTimer(PublishMetrics.Instance, PublishMetrics.Instance, TimeSpan.FromSeconds(2));
         // Nodes re-register every 2 s; a moved coordinator waits this long at most for all of them.
         Timers.StartSingleTimer(SuccessorGrace.Instance, SuccessorGrace.Instance, TimeSpan.FromSeconds(5));

@@ -29,6 +29,7 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
     private int _generation;
     private int? _aborting;
     private bool _ended;
+    private bool _standby;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -46,9 +47,11 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
         Receive<RegisterTick>(_ => Register());
         Receive<NodeAccepted>(a =>
         {
-            Timers.Cancel(RegisterTick.Instance);
+            // Registration keeps going every 2 s: a coordinator that dropped this node (unreachable for a while, or a
+            // moved singleton) learns of it again, and it joins as a stand-by.
             WatchCoordinator(Sender);
-            if (a.Standby) _console?.WriteLine("[node] accepted as a stand-by; the next generation will include this node");
+            if (a.Standby && !_standby) _console?.WriteLine("[node] accepted as a stand-by; the next generation will include this node");
+            _standby = a.Standby;
         });
         Receive<NodeRejected>(r =>
         {

@@ -118,6 +118,21 @@ public sealed class CoordinatorStateTests
     }
 
     [Fact]
+    public void AnUnreachableNodeIsNotWaitedForAndIsAdmittedAgainWhenItRegisters()
+    {
+        var state = Running();
+        state.RankFailed(new RankFailed(1, 0, "socket closed"));
+        var lost = state.NodeLost("b", unreachable: true);
+        Assert.Equal("node b is unreachable", lost.OfType<Log>().First().Message);
+        Assert.Empty(state.GenerationAborted(new GenerationAborted(1, "b"))); // no longer expected
+        var regroup = state.GenerationAborted(new GenerationAborted(1, "a"));
+        Assert.Contains(regroup, c => c is StartRegroupTimer); // 2 of 4 slots: wait for min_workers
+        var back = state.Register(Node("b")); // it was only paused
+        Assert.Equal(4, Single<StartGeneration>(back, "b").WorldSize);
+        Assert.Empty(state.NodeLost("x", unreachable: true));
+    }
+
+    [Fact]
     public void TooFewSurvivorsWaitThenTimeOut()
     {
         var state = Running();

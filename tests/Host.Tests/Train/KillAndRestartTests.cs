@@ -1,5 +1,6 @@
 using System.Globalization;
 using ActorFace.Model.Backbones.Weights;
+using Xunit.Abstractions;
 using static TorchSharp.torch;
 
 namespace ActorFace.Host.Tests.Train;
@@ -15,11 +16,11 @@ public sealed class KillAndRestartTests(ITestOutputHelper log) : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, true);
 
-    /// <summary>2 ranks x batch 4 = 8 images per step, 12 steps, a checkpoint every 4.</summary>
+    /// <summary>2 ranks x batch 4 = 8 images per step, 12 steps, a checkpoint every 4; Partial FC samples half the centres.</summary>
     private static readonly string[] Tiny =
     [
-        "train", "--set", "network=mbf", "--set", "embedding_size=32", "--set", "dataset=synthetic", "--set", "num_classes=6",
-        "--set", "num_image=96", "--set", "num_epoch=1", "--set", "batch_size=4", "--set", "lr=0.01", "--set", "frequent=1",
+        "train", "--set", "network=mbf", "--set", "embedding_size=32", "--set", "dataset=synthetic", "--set", "num_classes=24",
+        "--set", "sample_rate=0.5", "--set", "num_image=96", "--set", "num_epoch=1", "--set", "batch_size=4", "--set", "lr=0.01", "--set", "frequent=1",
         "--set", "checkpoint_every=4", "--set", "synthetic.val_pairs=0", "--set", "num_workers=1",
         "--set", "grad_allreduce_fp16=false", "--set", "cluster.join_timeout=60s", "--set", "cluster.collective_timeout=15s",
         "--workers-per-node", "1", "--min-workers", "2",
