@@ -64,6 +64,7 @@ public static class ConfigSchema
         ["cluster.regroup_timeout"] = ConfigKind.Duration,
         ["cluster.collective_timeout"] = ConfigKind.Duration,
         ["cluster.max_restarts"] = ConfigKind.Int,
+        ["monitoring.enabled"] = ConfigKind.Bool,
     };
 
     public static bool IsLeaf(string relativeKey) => Keys.ContainsKey(relativeKey);
