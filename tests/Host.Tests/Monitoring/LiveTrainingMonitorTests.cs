@@ -95,7 +95,6 @@ public sealed class LiveTrainingMonitorTests(ITestOutputHelper output) : IDispos
                                                    && TrainingRanks(s, c.Generation).SetEquals([0]), "the recovery to one rank");
 
                 Phase("recovered");
-                output.WriteLine(coordinatorNode.Output);
                 var recovery = recovered.Coordinator!.Recoveries[^1];
                 output.WriteLine($"recovery: {JsonSerializer.Serialize(recovery)}");
                 Assert.Equal(recovered.Coordinator.Generation, recovery.Generation);
