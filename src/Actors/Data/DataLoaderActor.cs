@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
+using ActorFace.Actors.Monitoring;
 using ActorFace.Model.Data;
 
 namespace ActorFace.Actors.Data;
@@ -10,9 +11,18 @@ namespace ActorFace.Actors.Data;
 /// Feeds one rank: its share of the dataset (<see cref="DistributedSampler"/>), decoded and collated by
 /// <c>Workers</c> background threads, handed out strictly against credits (<see cref="CreditSchedule"/>).
 /// Decoding happens off the actor thread; workers report back with messages, so all state stays actor-owned.
+/// Publishes its <see cref="LoaderMetrics"/> (rank = the sampler's rank) every <see cref="MetricsInterval"/> and at
+/// each epoch end.
 /// </summary>
-public sealed class DataLoaderActor : ReceiveActor
+public sealed class DataLoaderActor : ReceiveActor, IWithTimers
 {
+    public static readonly TimeSpan MetricsInterval = TimeSpan.FromSeconds(2);
+
+    sealed record PublishTick
+    {
+        public static readonly PublishTick Instance = new();
+    }
+
     sealed record Job(int Generation, int Epoch, int Step, int[] Indices);
     sealed record BatchBuilt(int Generation, int Step, Batch Batch, List<CorruptRecord> Corrupt, long Ticks);
     sealed record BatchBuildFailed(int Generation, int Step, Exception Error);
@@ -27,6 +37,7 @@ public sealed class DataLoaderActor : ReceiveActor
     readonly List<Thread> workers = [];
     readonly HashSet<string> warnedFiles = [];
     readonly ILoggingAdapter log = Context.GetLogger();
+    readonly string node = MetricsPublisher.NodeName(Context.System);
 
     IActorRef consumer = ActorRefs.Nobody;
     int[] epochIndices = [];
@@ -54,7 +65,10 @@ public sealed class DataLoaderActor : ReceiveActor
         Receive<BatchBuilt>(OnBuilt);
         Receive<BatchBuildFailed>(OnFailed);
         Receive<GetLoaderMetrics>(_ => Sender.Tell(Metrics()));
+        Receive<PublishTick>(_ => MetricsPublisher.Publish(Context.System, Metrics()));
     }
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(IFaceDataset dataset, DistributedSampler sampler, DataLoaderSettings settings) =>
         Akka.Actor.Props.Create(() => new DataLoaderActor(dataset, sampler, settings));
@@ -67,6 +81,7 @@ public sealed class DataLoaderActor : ReceiveActor
             workers.Add(t);
             t.Start(Self);
         }
+        Timers.StartPeriodicTimer(PublishTick.Instance, PublishTick.Instance, MetricsInterval);
     }
 
     protected override void PostStop()
@@ -162,7 +177,7 @@ public sealed class DataLoaderActor : ReceiveActor
             if (corruptEpoch > 0)
                 log.Warning("Epoch {0}: {1} corrupt records were skipped ({2} in total)", epoch, corruptEpoch, corruptTotal);
             consumer.Tell(new EpochFinished(epoch, steps, corruptEpoch));
-            Context.System.EventStream.Publish(Metrics());
+            MetricsPublisher.Publish(Context.System, Metrics());
         }
     }
 
@@ -170,8 +185,9 @@ public sealed class DataLoaderActor : ReceiveActor
     {
         long wait = waitTicks + (waitStarted >= 0 ? Stopwatch.GetTimestamp() - waitStarted : 0);
         double busy = (double)decodeTicks / Stopwatch.Frequency;
-        return new LoaderMetrics(epoch, schedule.ReadyCount, schedule.InFlight, schedule.Credits, delivered, samplesDecoded,
-            busy > 0 ? samplesDecoded / busy * settings.Workers : 0, (double)wait / Stopwatch.Frequency, corruptTotal);
+        return new LoaderMetrics(node, sampler.Rank, schedule.ReadyCount, schedule.Credits,
+            busy > 0 ? samplesDecoded / busy * settings.Workers : 0, corruptTotal, MetricClock.NowMs(),
+            epoch, schedule.InFlight, delivered, samplesDecoded, (double)wait / Stopwatch.Frequency);
     }
 
     void WorkerLoop(object? state)

@@ -31,27 +31,10 @@ public sealed record EpochFinished([property: Key(0)] int Epoch, [property: Key(
 [MessagePackObject]
 public sealed record LoaderFailed([property: Key(0)] int Epoch, [property: Key(1)] int Step, [property: Key(2)] string Reason);
 
-/// <summary>Ask for a <see cref="LoaderMetrics"/> reply.</summary>
+/// <summary>Ask for the loader's monitoring record, <see cref="ActorFace.Actors.Monitoring.LoaderMetrics"/>
+/// (the same record it publishes to the monitor every few seconds and at each epoch end).</summary>
 [MessagePackObject]
 public sealed record GetLoaderMetrics
 {
     public static readonly GetLoaderMetrics Instance = new();
 }
-
-/// <summary>
-/// Loader health: ready batches waiting for credits (QueueDepth), batches decoding (InFlight), credits not yet
-/// served, totals, decode rate (samples per second of worker busy time, all workers summed), the time the
-/// consumer spent with credits out and nothing ready, and skipped corrupt records.
-/// Also published on the EventStream at every epoch end.
-/// </summary>
-[MessagePackObject]
-public sealed record LoaderMetrics(
-    [property: Key(0)] int Epoch,
-    [property: Key(1)] int QueueDepth,
-    [property: Key(2)] int InFlight,
-    [property: Key(3)] int Credits,
-    [property: Key(4)] long BatchesDelivered,
-    [property: Key(5)] long SamplesDecoded,
-    [property: Key(6)] double DecodeSamplesPerSecond,
-    [property: Key(7)] double ConsumerWaitSeconds,
-    [property: Key(8)] long CorruptRecords);

@@ -56,7 +56,12 @@ public sealed record WorkerMetrics(
     [property: Key(12)] long GpuMemoryBytes,
     [property: Key(13)] long TimestampMs) : IMonitorMetric;
 
-/// <summary>Credit-based DataLoaderActor state: batches queued versus credits granted by its worker.</summary>
+/// <summary>
+/// Credit-based DataLoaderActor state, published by the loader itself (every few seconds and at each epoch end) and
+/// its answer to GetLoaderMetrics: ready batches waiting (QueueDepth) versus credits not yet served, batches
+/// decoding (InFlight), decode rate (images per second of decode-thread busy time, all threads summed), skipped
+/// corrupt records, and the time the consumer spent with credits out and nothing ready.
+/// </summary>
 [MessagePackObject]
 public sealed record LoaderMetrics(
     [property: Key(0)] string Node,
@@ -65,7 +70,12 @@ public sealed record LoaderMetrics(
     [property: Key(3)] int Credits,
     [property: Key(4)] double DecodedImagesPerSecond,
     [property: Key(5)] long CorruptSkipped,
-    [property: Key(6)] long TimestampMs) : IMonitorMetric;
+    [property: Key(6)] long TimestampMs,
+    [property: Key(7)] int Epoch = 0,
+    [property: Key(8)] int InFlight = 0,
+    [property: Key(9)] long BatchesDelivered = 0,
+    [property: Key(10)] long SamplesDecoded = 0,
+    [property: Key(11)] double ConsumerWaitSeconds = 0) : IMonitorMetric;
 
 /// <summary>ClassShardActor: the class range [ClassStart, ClassStart + NumLocal) it owns and what Partial FC samples.</summary>
 [MessagePackObject]

@@ -8,7 +8,8 @@ namespace ActorFace.Actors.Monitoring;
 /// <summary>
 /// The one call an actor needs to report a metric: in a clustered system it goes to the DistributedPubSub topic
 /// <see cref="MonitoringConfig.Topic"/> (seen by monitors on any node); otherwise to the local EventStream, so a
-/// single-process run with a local MonitorActor works the same way. Fire-and-forget, never blocks.
+/// single-process run with a local MonitorActor works the same way. Fire-and-forget, never blocks. With
+/// `actorface.monitoring.enabled = off` in the system's config every call is a no-op (the overhead baseline).
 /// </summary>
 public static class MetricsPublisher
 {
@@ -20,6 +21,7 @@ public static class MetricsPublisher
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(metric);
         var route = Routes.GetValue(system, Resolve);
+        if (!route.Enabled) return;
         if (route.Mediator is { } mediator)
             mediator.Tell(new Publish(MonitoringConfig.Topic, metric));
         else
@@ -35,11 +37,21 @@ public static class MetricsPublisher
         Publish(system, m);
     }
 
+    /// <summary>False when the system's config says `actorface.monitoring.enabled = off`.</summary>
+    public static bool IsEnabled(ActorSystem system) => Routes.GetValue(system, Resolve).Enabled;
+
     public static bool IsClustered(ActorSystem system) =>
         system is ExtendedActorSystem e && e.Provider is ClusterActorRefProvider;
 
-    private static Route Resolve(ActorSystem system) =>
-        new(IsClustered(system) ? DistributedPubSub.Get(system).Mediator : null);
+    /// <summary>How records of this node name it: the cluster self address, or the system name when not clustered.</summary>
+    public static string NodeName(ActorSystem system) =>
+        IsClustered(system) ? Cluster.Get(system).SelfAddress.ToString() : system.Name;
 
-    private sealed record Route(IActorRef? Mediator);
+    private static Route Resolve(ActorSystem system)
+    {
+        var enabled = system.Settings.Config.GetBoolean(MonitoringConfig.EnabledKey, true);
+        return new(enabled, enabled && IsClustered(system) ? DistributedPubSub.Get(system).Mediator : null);
+    }
+
+    private sealed record Route(bool Enabled, IActorRef? Mediator);
 }

@@ -25,6 +25,7 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CheckpointStore _store;
     private IRankTrainer? _trainer;
+    private IClassShard? _classShard;
     private IActorRef _shard = ActorRefs.Nobody;
     private IActorRef _feed = ActorRefs.Nobody;
     private RankContext? _context;
@@ -102,6 +103,7 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
     private void OnShardReady(ShardReady ready)
     {
         _trainer = _launch.Services.Trainers.CreateTrainer(_context!, ready.Shard);
+        _classShard = ready.Shard;
         if (_oldRankDirectories is { } old)
             _trainer.LoadReplica(Path.Combine(old[_launch.Rank % old.Count], "replica"), _done);
         StartRunning();
@@ -203,6 +205,7 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
 
     private void PublishMetrics(WorkerState state, long step, RankStepResult? result = null, TimeSpan waited = default)
     {
+        if (!MetricsPublisher.IsEnabled(Context.System)) return;
         var t = result?.Timings;
         var breakdown = t is null ? StepTimeBreakdown.Zero : new StepTimeBreakdown(waited.TotalMilliseconds, t.Forward.TotalMilliseconds,
             t.PartialFC.TotalMilliseconds, t.Backward.TotalMilliseconds, t.AllReduce.TotalMilliseconds, t.Optimizer.TotalMilliseconds);
@@ -210,6 +213,9 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
             _launch.Generation.Generation, state, step, _speed?.LastSamplesPerSecond ?? 0, _speed?.LastLossAverage ?? double.NaN,
             result?.NextLearningRate ?? double.NaN, result?.GradNorm ?? double.NaN, breakdown,
             Environment.WorkingSet, 0, MetricClock.NowMs()));
+        if (_classShard?.Usage() is { } u)
+            MetricsPublisher.Publish(Context.System, new ShardMetrics(_launch.Slot.NodeId, _launch.Rank, checked((int)u.ClassStart),
+                checked((int)u.NumLocal), checked((int)u.SampledClasses), u.Bytes, MetricClock.NowMs()));
     }
 
     private void EndOfLease()

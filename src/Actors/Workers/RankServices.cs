@@ -51,7 +51,15 @@ public interface IRankTrainer : IDisposable
 public interface IClassShard : IDisposable
 {
     void Save(string directory);
+
+    /// <summary>What the monitor shows of the shard (null: nothing). Called by the worker between steps only,
+    /// because the trainer uses the shard during a step.</summary>
+    ClassShardUsage? Usage() => null;
 }
+
+/// <summary>Classes [ClassStart, ClassStart + NumLocal) owned, centres sampled by the last step (all of them without
+/// sampling), and the bytes held by centres, their gradient and optimiser state.</summary>
+public sealed record ClassShardUsage(long ClassStart, long NumLocal, long SampledClasses, long Bytes);
 
 /// <summary>Builds the numeric parts of one rank.</summary>
 public interface IRankTrainerFactory

@@ -67,6 +67,7 @@ public static class ConfigSchema
         ["cluster.abort_timeout"] = ConfigKind.Duration,
         ["cluster.scale_up"] = ConfigKind.Bool,
         ["cluster.max_restarts"] = ConfigKind.Int,
+        ["monitoring.enabled"] = ConfigKind.Bool,
     };
 
     public static bool IsLeaf(string relativeKey) => Keys.ContainsKey(relativeKey);

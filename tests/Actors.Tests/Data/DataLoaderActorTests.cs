@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using ActorFace.Actors.Data;
+using ActorFace.Actors.Monitoring;
 using ActorFace.Model.Data;
 
 namespace ActorFace.Actors.Tests.Data;
@@ -81,7 +82,8 @@ public class DataLoaderActorTests : TestKit
         var metrics = ExpectMsg<LoaderMetrics>();
         Assert.Equal(8, metrics.BatchesDelivered);
         Assert.Equal(2, metrics.Credits);
-        Assert.Equal(0, metrics.CorruptRecords);
+        Assert.Equal(0, metrics.CorruptSkipped);
+        Assert.Equal(4, metrics.Epoch);
     }
 
     [Fact]
