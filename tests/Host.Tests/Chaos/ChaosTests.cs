@@ -8,6 +8,7 @@ namespace ActorFace.Host.Tests.Chaos;
 /// node) and SIGSTOPped while training. The short run is part of the suite; the soak (20 kills with restarts) runs
 /// only with ACTORFACE_SOAK=1.
 /// </summary>
+[Collection(RealProcessCollection.Name)]
 public sealed class ChaosTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("af-chaos-").FullName;

@@ -13,6 +13,7 @@ namespace ActorFace.Host.Tests.Monitoring;
 /// The monitor against a real job: two `actorface train` processes on 127.0.0.1 (one rank each), found through the
 /// run's cluster.json (no seed flags), watched by a monitor-role node while the non-coordinator process is SIGKILLed.
 /// </summary>
+[Collection(RealProcessCollection.Name)]
 public sealed class LiveTrainingMonitorTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("af-livemon-").FullName;

@@ -10,6 +10,7 @@ namespace ActorFace.Host.Tests.Train;
 /// waits for it (min_workers = 2), rolls back to the last manifest and continues with the same world size, so it
 /// must end with the weights of an undisturbed run of the same two processes.
 /// </summary>
+[Collection(RealProcessCollection.Name)]
 public sealed class KillAndRestartTests(ITestOutputHelper log) : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("af-kill-restart-").FullName;

@@ -6,6 +6,7 @@ namespace ActorFace.Host.Tests.Train;
 /// Three OS processes on 127.0.0.1 (one seed, two joiners; one rank each, TCP ring collectives) train a tiny model
 /// and follow the loss curve of one process hosting the same three ranks (thread collectives).
 /// </summary>
+[Collection(RealProcessCollection.Name)]
 public sealed class MultiProcessTrainTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("af-3proc-").FullName;
