@@ -64,6 +64,11 @@ public static class ConfigSchema
         ["cluster.regroup_timeout"] = ConfigKind.Duration,
         ["cluster.collective_timeout"] = ConfigKind.Duration,
         ["cluster.max_restarts"] = ConfigKind.Int,
+        ["cluster.secret_file"] = ConfigKind.String,
+        ["cluster.tls.certificate"] = ConfigKind.String,
+        ["cluster.tls.key"] = ConfigKind.String,
+        ["cluster.tls.ca"] = ConfigKind.String,
+        ["cluster.allow_insecure"] = ConfigKind.Bool,
     };
 
     public static bool IsLeaf(string relativeKey) => Keys.ContainsKey(relativeKey);
