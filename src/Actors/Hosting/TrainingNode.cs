@@ -38,6 +38,16 @@ public static class TrainingNode
                 .WithLogSingletonIdentificationFailure(false)),
             ProxyName);
 
+    /// <summary>
+    /// Seed nodes are written akka.tcp://actorface@host:port; with TLS on, DotNetty's transport is "akka.ssl.tcp", so
+    /// the address takes this system's protocol (TLS or not is a property of the whole cluster, not of one address).
+    /// </summary>
+    public static Address SeedAddress(string seed, string protocol)
+    {
+        var a = Address.Parse(seed);
+        return new Address(protocol, a.System, a.Host, a.Port);
+    }
+
     /// <summary>Joins the cluster (the seed nodes, or itself when there are none) and waits until this member is Up.</summary>
     public static async Task JoinAsync(ActorSystem system, TrainingSettings settings)
     {
@@ -47,7 +57,7 @@ public static class TrainingNode
         if (settings.Cluster.SeedNodes.Count == 0)
             cluster.Join(cluster.SelfAddress);
         else
-            cluster.JoinSeedNodes(settings.Cluster.SeedNodes.Select(Address.Parse));
+            cluster.JoinSeedNodes(settings.Cluster.SeedNodes.Select(s => SeedAddress(s, cluster.SelfAddress.Protocol)));
         var finished = await Task.WhenAny(up.Task, Task.Delay(settings.Cluster.JoinTimeout));
         if (finished != up.Task)
             throw new TimeoutException(

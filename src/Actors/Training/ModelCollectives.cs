@@ -7,9 +7,16 @@ namespace ActorFace.Actors.Training;
 /// <summary>Local (threads of one process) or TCP ring (processes / nodes) collectives of Model.</summary>
 public sealed class ModelCollectives : ICollectiveFactory
 {
+    /// <summary>Adds the cluster's data-plane protection (secret handshake, TLS) to a rank's options and may refuse
+    /// an unprotected ring (ClusterSecurity.Protect: rank, ring endpoints, options).</summary>
+    public Func<int, IReadOnlyList<IPEndPoint>, TcpCollectiveOptions, TcpCollectiveOptions>? Protect { get; init; }
+
     public ICollective[] CreateLocal(int worldSize, TimeSpan timeout) =>
         worldSize == 1 ? [new SingleRankCollective()] : LocalCollectiveGroup.Create(worldSize, timeout);
 
-    public ICollective ConnectTcp(int rank, IReadOnlyList<IPEndPoint> endpoints, TimeSpan timeout, string session) =>
-        TcpCollective.Connect(rank, endpoints, new TcpCollectiveOptions { Timeout = timeout, ConnectTimeout = timeout, SessionToken = session });
+    public ICollective ConnectTcp(int rank, IReadOnlyList<IPEndPoint> endpoints, TimeSpan timeout, string session)
+    {
+        var options = new TcpCollectiveOptions { Timeout = timeout, ConnectTimeout = timeout, SessionToken = session };
+        return TcpCollective.Connect(rank, endpoints, Protect is null ? options : Protect(rank, endpoints, options));
+    }
 }

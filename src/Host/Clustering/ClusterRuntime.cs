@@ -1,5 +1,6 @@
 using ActorFace.Actors.Hosting;
 using ActorFace.Actors.Protocol;
+using ActorFace.Actors.Security;
 using ActorFace.Actors.Settings;
 using ActorFace.Actors.Workers;
 using Akka.Actor;
@@ -11,22 +12,32 @@ public static class ClusterRuntime
 {
     /// <summary>Runs this process's part of the job; returns how the job ended (or why this node could not take part).</summary>
     public static async Task<TrainingEnded> RunAsync(TrainingSettings settings, Akka.Configuration.Config userHocon,
-        Func<RankServices> services, TextWriter console, Func<ActorSystem, IAsyncDisposable>? attach = null)
+        Func<RankServices> services, TextWriter console, Func<ActorSystem, IAsyncDisposable>? attach = null,
+        ClusterSecurity? security = null)
     {
+        security ??= ClusterSecurity.None;
         // The job file's own `akka { }` section (if any) wins over ours.
         var akka = userHocon.WithFallback(ClusterHocon.Build(settings));
-        var system = ActorSystem.Create(ClusterHocon.SystemName, akka);
+        // Checked on the effective address (a job file's akka block may override cluster.hostname), before binding.
+        var hostname = akka.GetString("akka.remote.dot-netty.tcp.hostname", settings.Cluster.Hostname);
+        security.RequireRemote(hostname);
+        var system = security.CreateSystem(ClusterHocon.SystemName, akka);
         try
         {
+            var self = Akka.Cluster.Cluster.Get(system).SelfAddress;
+            console.WriteLine(security.Summary);
+            console.WriteLine(security.DescribeRemote(hostname, self.Port ?? settings.Cluster.Port));
             try
             {
                 await TrainingNode.JoinAsync(system, settings);
             }
             catch (TimeoutException e)
             {
-                return new TrainingEnded(false, e.Message, 0);
+                var hint = security.Enabled
+                    ? " With cluster security on, a node whose secret or certificate the seed does not accept is refused at the TLS handshake: check that every node uses the same cluster secret / CA."
+                    : " If the cluster runs with a cluster secret or TLS, this node must use it too (docs/security.md).";
+                return new TrainingEnded(false, e.Message + hint, 0);
             }
-            var self = Akka.Cluster.Cluster.Get(system).SelfAddress;
             console.WriteLine($"actorface node {self} up; {settings.Cluster.WorkersPerNode} rank slot(s); waiting for {settings.EffectiveMinWorkers} rank(s)");
             await using var attached = attach?.Invoke(system);
             var outcome = TrainingNode.Start(system, settings, services(), console);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using ActorFace.Host.Monitoring;
+using ActorFace.Actors.Security;
 using ActorFace.Actors.Training;
 using ActorFace.Actors.Workers;
 using ActorFace.Host.Clustering;
@@ -58,16 +59,21 @@ public static class TrainCommand
     public static int Run(string? configFile, IReadOnlyList<string> sets, TextWriter stdout, TextWriter stderr, IPEndPoint? http = null)
     {
         LoadedConfig loaded;
+        ClusterSecurity security;
         try
         {
             loaded = TrainingConfigLoader.Load(ResolveConfig(configFile), sets);
+            security = SecurityConfig.Load(loaded);
+            // Refused before any data is opened or any port is bound (the collective binds on the same host).
+            security.RequireRemote(loaded.Settings.Cluster.Hostname);
             OutputDirectory.EnsureWritable(loaded.Settings.OutputDirectory);
         }
-        catch (Exception e) when (e is ConfigException or OutputDirectoryException)
+        catch (Exception e) when (e is ConfigException or OutputDirectoryException or ArgumentException)
         {
             stderr.WriteLine("error: " + e.Message);
             return 2;
         }
+        using var _ = security;
 
         var settings = loaded.Settings;
         RuntimeThreads.Configure(settings);
@@ -82,12 +88,19 @@ public static class TrainCommand
             return 2;
         }
         var output = settings.OutputDirectory;
+        // The data plane gets the same protection as Akka.Remote (secret handshake, TLS) and refuses an unprotected
+        // ring that spans machines; each rank logs what its listener exposes.
+        var collectives = new ModelCollectives
+        {
+            Protect = (rank, endpoints, options) => security.Protect(rank, endpoints, options, line => stdout.WriteLine(line)),
+        };
+        services = services with { Collectives = collectives };
         var result = ClusterRuntime.RunAsync(settings, loaded.Hocon, () => services, stdout,
                 system => MonitoringHost.Start(system, new MonitoringHostOptions
                 {
                     // One TensorBoard writer per job (arcface_torch: rank 0), on the first seed node.
                     Http = http, OutputDir = output, TensorBoardDir = IsFirstSeed(settings) ? Path.Combine(output, "tensorboard") : null,
-                }))
+                }), security)
             .GetAwaiter().GetResult();
         if (!result.Success)
         {

@@ -67,6 +67,11 @@ public static class ConfigSchema
         ["cluster.abort_timeout"] = ConfigKind.Duration,
         ["cluster.scale_up"] = ConfigKind.Bool,
         ["cluster.max_restarts"] = ConfigKind.Int,
+        ["cluster.secret_file"] = ConfigKind.String,
+        ["cluster.tls.certificate"] = ConfigKind.String,
+        ["cluster.tls.key"] = ConfigKind.String,
+        ["cluster.tls.ca"] = ConfigKind.String,
+        ["cluster.allow_insecure"] = ConfigKind.Bool,
         ["monitoring.enabled"] = ConfigKind.Bool,
     };
 

@@ -118,7 +118,8 @@ public static class TrainingSettingsBinder
             "must be 0 or >= min_workers");
         r.Require("cluster.port", s.Cluster.Port is >= 0 and <= 65535, "must be a TCP port (0 = any free port)");
         foreach (var seed in s.Cluster.SeedNodes)
-            r.Require("cluster.seed_nodes", seed.StartsWith("akka.tcp://actorface@", StringComparison.Ordinal),
+            r.Require("cluster.seed_nodes", seed.StartsWith("akka.tcp://actorface@", StringComparison.Ordinal) ||
+                                            seed.StartsWith("akka.ssl.tcp://actorface@", StringComparison.Ordinal),
                 $"'{seed}' is not an address of the form akka.tcp://actorface@host:port");
         r.Require("cluster.max_restarts", s.Cluster.MaxRestarts >= 0, "must be >= 0");
         r.Require("cluster.step_timeout", s.Cluster.StepTimeout >= TimeSpan.Zero, "must be >= 0 (0 = no watchdog)");

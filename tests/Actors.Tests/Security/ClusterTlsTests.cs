@@ -67,6 +67,37 @@ public class ClusterTlsTests
     }
 
     [Fact]
+    public async Task NodeWithACertificateOfAnotherCaCannotJoinACertificateCluster()
+    {
+        using var certs = new ActorFace.Model.Tests.Security.TestCertificates();
+        var ca = certs.CreateCa("cluster-ca");
+        TlsCredentials Load(ActorFace.Model.Tests.Security.TestCertificates.NodeFiles f) => TlsCredentials.FromPemFiles(f.Certificate, f.Key, f.Ca);
+        using var seedCreds = Load(certs.IssueNode(ca, "seed"));
+        using var memberCreds = Load(certs.IssueNode(ca, "member"));
+        using var rogueCreds = Load(certs.IssueNode(certs.CreateCa("rogue-ca"), "rogue"));
+        var seed = AkkaRemoteTls.CreateSystem("actorface", NodeConfig, seedCreds);
+        var member = AkkaRemoteTls.CreateSystem("actorface", NodeConfig, memberCreds);
+        var rogue = AkkaRemoteTls.CreateSystem("actorface", NodeConfig, rogueCreds);
+        try
+        {
+            var waitForSeedLog = LogCapture.Attach(seed);
+            var seedAddress = Cluster.Get(seed).SelfAddress;
+            Assert.Equal("akka.ssl.tcp", seedAddress.Protocol);
+            await Cluster.Get(seed).JoinAsync(seedAddress).WaitAsync(TimeSpan.FromSeconds(20));
+            await Cluster.Get(member).JoinAsync(seedAddress).WaitAsync(TimeSpan.FromSeconds(20));
+            Cluster.Get(rogue).Join(seedAddress);
+            var refusal = await waitForSeedLog(l => l.Contains("certificate CN=rogue does not chain to the pinned CA"), TimeSpan.FromSeconds(20));
+            Assert.NotNull(refusal);
+            Assert.Equal(2, Cluster.Get(seed).State.Members.Count);
+            Assert.DoesNotContain(Cluster.Get(rogue).State.Members, m => m.Status == MemberStatus.Up);
+        }
+        finally
+        {
+            await Task.WhenAll(rogue.Terminate(), member.Terminate(), seed.Terminate()).WaitAsync(TimeSpan.FromSeconds(30));
+        }
+    }
+
+    [Fact]
     public void HoconForCertificateFilesUsesAkkasSslKeys()
     {
         var pfx = Path.GetTempFileName();
