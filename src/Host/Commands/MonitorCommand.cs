@@ -1,5 +1,7 @@
 using System.CommandLine;
 using ActorFace.Actors.Monitoring;
+using ActorFace.Actors.Security;
+using ActorFace.Model.Security;
 using ActorFace.Host.Monitoring;
 
 namespace ActorFace.Host.Commands;
@@ -26,9 +28,11 @@ public static class MonitorCommand
         var allowRemote = new Option<bool>("--http-allow-remote") { Description = "Allow --http on a non-loopback address (no authentication!)" };
         var tensorboard = new Option<string?>("--tensorboard") { Description = "Also write loss, lr and verification accuracy as TensorBoard events to this folder" };
         var verbose = new Option<bool>("--verbose") { Description = "Show Akka warnings on the console" };
+        var secretFile = new Option<string?>("--secret-file") { Description = $"The cluster secret of a protected cluster (default: ${ClusterSecret.FileVariable})" };
+        var tls = new Option<string[]>("--tls") { Description = "Certificate files of a cluster using them: CERT.pem KEY.pem CA.pem", Arity = new ArgumentArity(3, 3), AllowMultipleArgumentsPerToken = true };
 
         var command = new Command("monitor", "Watch a training cluster: members, ranks, throughput, loss, loaders, shards, recent events");
-        foreach (var option in new Option[] { seeds, output, hostname, port, once, json, wait, joinTimeout, refresh, http, allowRemote, tensorboard, verbose })
+        foreach (var option in new Option[] { seeds, output, hostname, port, once, json, wait, joinTimeout, refresh, http, allowRemote, tensorboard, verbose, secretFile, tls })
             command.Options.Add(option);
         command.SetAction((parse, ct) =>
         {
@@ -44,7 +48,7 @@ public static class MonitorCommand
                     parse.GetValue(once), parse.GetValue(json), Seconds("--wait", parse.GetValue(wait)),
                     Seconds("--join-timeout", parse.GetValue(joinTimeout)), Seconds("--refresh", parse.GetValue(refresh)),
                     httpText is null ? null : HttpEndpoint.Parse(httpText, parse.GetValue(allowRemote)),
-                    parse.GetValue(tensorboard), parse.GetValue(verbose));
+                    parse.GetValue(tensorboard), parse.GetValue(verbose), Security(parse.GetValue(secretFile), parse.GetValue(tls)));
             }
             catch (Exception ex) when (ex is ArgumentException or FormatException or IOException or InvalidOperationException or InvalidDataException)
             {
@@ -98,4 +102,12 @@ public static class MonitorCommand
 
     private static TimeSpan Seconds(string name, double value) =>
         value > 0 && double.IsFinite(value) ? TimeSpan.FromSeconds(value) : throw new ArgumentException($"{name} {value}: must be a positive number of seconds");
+
+    /// <summary>The credentials of a protected cluster: --secret-file (or the environment variable) and/or --tls files.</summary>
+    static ClusterSecurity Security(string? secretFile, string[]? tlsFiles)
+    {
+        var secret = !string.IsNullOrWhiteSpace(secretFile) ? ClusterSecret.FromFile(secretFile) : ClusterSecret.FromEnvironment();
+        var files = tlsFiles is { Length: 3 } t ? TlsCredentials.FromPemFiles(t[0], t[1], t[2]) : null;
+        return new ClusterSecurity(secret, files, allowInsecure: false);
+    }
 }

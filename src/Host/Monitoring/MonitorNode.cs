@@ -1,3 +1,5 @@
+using ActorFace.Actors.Security;
+using ActorFace.Actors.Hosting;
 using Akka.Actor;
 using Akka.Configuration;
 using ActorFace.Actors.Monitoring;
@@ -48,6 +50,14 @@ public static class MonitorNode
             }
             """).WithFallback(MonitoringConfig.Default);
 
-    public static ActorSystem Start(string systemName, string hostname, int port, IReadOnlyList<string> seeds, string logLevel) =>
-        ActorSystem.Create(systemName, ClusterConfig(hostname, port, [MonitoringConfig.MonitorRole], seeds, logLevel));
+    /// <summary>Starts the monitor's actor system; a cluster protected by a secret or certificates (docs/security.md)
+    /// admits it only with the same credentials, over TLS (seed addresses then use `akka.ssl.tcp`).</summary>
+    public static ActorSystem Start(string systemName, string hostname, int port, IReadOnlyList<string> seeds, string logLevel,
+        ClusterSecurity? security = null)
+    {
+        security ??= ClusterSecurity.None;
+        if (security.Enabled)
+            seeds = seeds.Select(s => TrainingNode.SeedAddress(s, "akka.ssl.tcp").ToString()).ToList();
+        return security.CreateSystem(systemName, ClusterConfig(hostname, port, [MonitoringConfig.MonitorRole], seeds, logLevel));
+    }
 }

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using ActorFace.Actors.Monitoring;
+using ActorFace.Actors.Security;
 using Spectre.Console;
 
 namespace ActorFace.Host.Monitoring;
@@ -17,14 +18,15 @@ public sealed record MonitorOptions(
     TimeSpan Refresh,
     System.Net.IPEndPoint? Http,
     string? TensorBoardDir,
-    bool Verbose);
+    bool Verbose,
+    ClusterSecurity? Security = null);
 
 /// <summary>What `actorface monitor` does once its options are parsed: join as `monitor`, aggregate, show.</summary>
 public static class MonitorSession
 {
     public static async Task<int> RunAsync(MonitorOptions o, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
-        var system = MonitorNode.Start(o.SystemName, o.Hostname, o.Port, o.Seeds, o.Verbose ? "WARNING" : "OFF");
+        var system = MonitorNode.Start(o.SystemName, o.Hostname, o.Port, o.Seeds, o.Verbose ? "WARNING" : "OFF", o.Security);
         MonitorHttpServer? http = null;
         try
         {

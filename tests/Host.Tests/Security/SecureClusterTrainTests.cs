@@ -11,6 +11,7 @@ namespace ActorFace.Host.Tests.Security;
 /// with a certificate of another CA try to join through the same seed node, are refused at the TLS handshake and exit
 /// with a clear error, and the job ends normally.
 /// </summary>
+[Collection(RealProcessCollection.Name)]
 public sealed class SecureClusterTrainTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("af-secure-").FullName;
