@@ -193,7 +193,7 @@ public sealed partial class PartialFCShard : IDisposable
     {
         Profile?.Begin("optimizer step");
         if (Optimizer is SgdOptimizer { Momentum: not 0 } sgd && Weight.grad is { } grad
-            && sgd.GetState(0).TryGetValue("momentum_buffer", out var buffer))
+            && sgd.GetState(0).TryGetValue("momentum_buffer", out var buffer) && RowSparseSgd.Supports(Weight, grad, buffer))
         {
             using var scope = torch.NewDisposeScope();
             Tensor? rows = touchedRows is null ? null
