@@ -12,6 +12,7 @@ public static class BenchCommand
         bench.Subcommands.Add(BenchPartialFCCommand.Create());
         bench.Subcommands.Add(BenchDataCommand.Create());
         bench.Subcommands.Add(BenchAllReduceCommand.Create());
+        bench.Subcommands.Add(BenchSpeedCommand.Create());
         return bench;
     }
 }
