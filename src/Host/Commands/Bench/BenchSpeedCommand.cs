@@ -90,7 +90,7 @@ public static class BenchSpeedCommand
         long need = SpeedRow.EstimateBytes(mode, network, classes, batch, world) * world;
         long available = MemAvailableBytes();
         if (available > 0 && need > available * 0.9)
-            return new SpeedCell(mode, classes, world, null, null, $"OOM (needs ~{need / 1e9:0.0} GB, {available / 1e9:0.0} GB available)");
+            return new SpeedCell(mode, classes, world, null, null, $"OOM (~{need / 1e9:0} GB > {available / 1e9:0} GB free)");
 
         var list = world > 1 ? SelfProcess.LoopbackEndpoints(world) : "";
         var children = Enumerable.Range(0, world).Select(r => SelfProcess.Start(new[] { "bench", "speed", "--child", mode.ToString(),

@@ -60,16 +60,29 @@ public static class SpeedRow
 
     public static BenchResult Run(SpeedMode mode, string network, long classes, int batch, int steps, int warmup, ICollective collective)
     {
+        var median = Loop(network, classes, batch, steps, warmup, collective, Bf16(mode), SampleRate(mode), mode == SpeedMode.DataParallel);
+        return new BenchResult("speed", new Dictionary<string, object>
+        {
+            ["mode"] = Name(mode), ["network"] = network, ["classes"] = classes, ["batch"] = batch, ["world"] = collective.WorldSize,
+            ["rank"] = collective.Rank, ["threads"] = torch.get_num_threads(), ["malloc"] = MallocTuning.Mode,
+            ["step_s"] = Math.Round(median, 4), ["samples_per_s"] = Math.Round(batch * collective.WorldSize / median, 2),
+            ["peak_rss_mib"] = ProcessMemory.PeakRssBytes() >> 20,
+        });
+    }
+
+    /// <summary>The training-step loop; returns the median step seconds. <paramref name="afterStep"/> sees the 1-based step number.</summary>
+    public static double Loop(string network, long classes, int batch, int steps, int warmup, ICollective collective,
+        bool bf16, double sampleRate, bool dp, Action<int>? afterStep = null)
+    {
         manual_seed(0);
         int world = collective.WorldSize;
-        bool dp = mode == SpeedMode.DataParallel;
-        using var model = BackboneFactory.Create(network, EmbeddingSize, fp16: Bf16(mode));
+        using var model = BackboneFactory.Create(network, EmbeddingSize, fp16: bf16);
         model.train();
         var parameters = model.parameters().Cast<Tensor>().ToList();
         using var sgd = ParameterOptimizer.Create(OptimizerKind.Sgd, parameters, 5e-4, 0.9);
         using var margin = new CombinedMarginLoss(64, 1.0, 0.5, 0.0);
         var layout = dp ? new ShardLayout(classes, 1, 0) : new ShardLayout(classes, world, collective.Rank);
-        using var shard = new PartialFCShard(layout, EmbeddingSize, margin, new PartialFCOptions(SampleRate: SampleRate(mode)));
+        using var shard = new PartialFCShard(layout, EmbeddingSize, margin, new PartialFCOptions(SampleRate: sampleRate));
         using var alone = new SingleRankCollective();
         var fcCollective = dp ? (ICollective)alone : collective;
         var synced = dp ? parameters.Append(shard.Weight).ToList() : parameters;
@@ -79,26 +92,22 @@ public static class SpeedRow
         var times = new List<double>();
         for (int i = 0; i < warmup + steps; i++)
         {
-            using var scope = NewDisposeScope();
-            var labels = randint(0, classes, new long[] { batch }, generator: generator);
-            var sw = Stopwatch.StartNew();
-            var embeddings = model.forward(images).to_type(ScalarType.Float32);
-            using (var result = shard.ForwardBackward(embeddings, labels, fcCollective))
-                embeddings.backward(new[] { result.EmbeddingGrad });
-            if (world > 1) GradientSync.AllReduceAverage(synced, collective, GradientCompression.None, 16 << 20);
-            sgd.Step(0.1);
-            shard.Step(0.1);
-            sgd.ZeroGrad();
-            shard.ZeroGrad();
-            if (i >= warmup) times.Add(sw.Elapsed.TotalSeconds);
+            using (var scope = NewDisposeScope())
+            {
+                var labels = randint(0, classes, new long[] { batch }, generator: generator);
+                var sw = Stopwatch.StartNew();
+                var embeddings = model.forward(images).to_type(ScalarType.Float32);
+                using (var result = shard.ForwardBackward(embeddings, labels, fcCollective))
+                    embeddings.backward(new[] { result.EmbeddingGrad });
+                if (world > 1) GradientSync.AllReduceAverage(synced, collective, GradientCompression.None, 16 << 20);
+                sgd.Step(0.1);
+                shard.Step(0.1);
+                sgd.ZeroGrad();
+                shard.ZeroGrad();
+                if (i >= warmup) times.Add(sw.Elapsed.TotalSeconds);
+            }
+            afterStep?.Invoke(i + 1);
         }
-        var median = BenchResult.Median(times);
-        return new BenchResult("speed", new Dictionary<string, object>
-        {
-            ["mode"] = Name(mode), ["network"] = network, ["classes"] = classes, ["batch"] = batch, ["world"] = world,
-            ["rank"] = collective.Rank, ["threads"] = torch.get_num_threads(), ["malloc"] = MallocTuning.Mode,
-            ["step_s"] = Math.Round(median, 4), ["samples_per_s"] = Math.Round(batch * world / median, 2),
-            ["peak_rss_mib"] = ProcessMemory.PeakRssBytes() >> 20,
-        });
+        return BenchResult.Median(times);
     }
 }
