@@ -19,6 +19,8 @@ public sealed partial class PartialFCShard : IDisposable
     readonly ISampleRandom random;
     readonly bool ownsRandom;
     long? batchSize;
+    // Rows of Weight.grad written since the last ZeroGrad; null = possibly every row (sample_rate 1 or unknown).
+    List<Tensor>? touchedRows = new();
 
     public ShardLayout Layout { get; }
     public int EmbeddingSize { get; }
@@ -30,6 +32,9 @@ public sealed partial class PartialFCShard : IDisposable
 
     /// <summary>The centres used by the last step (weight_index of the reference); null when sample_rate = 1.</summary>
     public Tensor? LastIndex { get; private set; }
+
+    /// <summary>Optional per-phase wall-clock timer (bench pfc --profile); null costs nothing.</summary>
+    public PhaseTimer? Profile { get; set; }
 
     public PartialFCShard(ShardLayout layout, int embeddingSize, CombinedMarginLoss margin, PartialFCOptions options,
         ISampleRandom? random = null, Tensor? initialWeight = null)
@@ -94,12 +99,14 @@ public sealed partial class PartialFCShard : IDisposable
         using var scope = torch.NewDisposeScope();
         long b = embeddings.shape[0], w = collective.WorldSize;
 
+        Profile?.Begin("all-gather");
         var gathered = collective.AllGather(embeddings.detach().to_type(ScalarType.Float32).contiguous());
         var allLabels = collective.AllGather(labels.reshape(-1).to_type(ScalarType.Int64).contiguous());
         if (gathered.shape[0] != b * w || allLabels.shape[0] != b * w)
             throw new InvalidOperationException($"Partial FC: gathered {gathered.shape[0]} embeddings / {allLabels.shape[0]} labels, expected W·B = {w}·{b}; every rank must use the same batch size");
         var e = gathered.requires_grad_(true);
 
+        Profile?.Begin("labels+sample");
         Tensor local;
         using (torch.no_grad())
         {
@@ -116,17 +123,20 @@ public sealed partial class PartialFCShard : IDisposable
             index = ClassSampler.Sample(local, Layout.NumLocal, NumSample, random);
             LastIndex = index.detach().clone().DetachFromDisposeScope();
             columns = index.shape[0];
+            Profile?.Begin("gather rows");
             // A leaf copy of the selected rows: its gradient is index_add-ed into Weight.grad below, which avoids the
             // transient dense [num_local, D] tensor that autograd's index_select backward would allocate.
             centres = Weight.detach().index_select(0, index).requires_grad_(true);
         }
         else centres = Weight;
 
+        Profile?.Begin("cosines fwd");
         var cosines = nn.functional.normalize(e, p: 2, dim: 1, eps: 1e-12)
             .mm(nn.functional.normalize(centres, p: 2, dim: 1, eps: 1e-12).t());
         float loss;
         // The one [N, K] buffer: cosines -> margin logits -> probabilities -> gradient, all in place.
         var buffer = cosines.detach();
+        Profile?.Begin("margin+softmax");
         using (torch.no_grad())
         {
             Tensor? outside = null;
@@ -140,18 +150,27 @@ public sealed partial class PartialFCShard : IDisposable
             if (filtered is not null) buffer.masked_fill_(filtered, 0.0);
             if (outside is not null) buffer.masked_fill_(outside, 0.0);
         }
+        Profile?.Begin("cosines bwd");
         cosines.backward(new[] { buffer });
+        Profile?.Begin("grad scatter");
         if (index is not null)
             using (torch.no_grad())
             {
                 if (Weight.grad is null) Weight.grad = torch.zeros_like(Weight).DetachFromDisposeScope();
-                Weight.grad.index_add_(0, index, centres.grad!, 1);
+                // index_add_ on CPU runs one add per row (≈10 µs each); onto rows known to be zero a copy is the same
+                // sum (index is unique), and accumulation uses the element-wise index_put_ kernel.
+                if (touchedRows is { Count: 0 }) Weight.grad.index_copy_(0, index, centres.grad!);
+                else Weight.grad.index_put_(centres.grad!, new[] { TensorIndex.Tensor(index) }, accumulate: true);
+                touchedRows?.Add(index.detach().clone().DetachFromDisposeScope());
             }
+        else DropTouchedRows();
 
         // All-gather backward (§3.6): rank k sums every rank's k-th [B, D] slice, then ×W so that the DDP-style
         // gradient average over ranks (÷W) yields the exact gradient of the global-mean loss.
+        Profile?.Begin("reduce-scatter");
         var grad = collective.ReduceScatter(e.grad!.contiguous(), ReduceOp.Sum);
         grad.mul_(w);
+        Profile?.End();
         return new PartialFCResult(loss, grad.MoveToOuterDisposeScope(), columns);
     }
 
@@ -170,13 +189,55 @@ public sealed partial class PartialFCShard : IDisposable
     }
 
     /// <summary>Optimiser update of the whole dense shard (weight decay and momentum also move unselected rows).</summary>
-    public void Step(double lr) => Optimizer.Step(lr);
+    public void Step(double lr)
+    {
+        Profile?.Begin("optimizer step");
+        if (Optimizer is SgdOptimizer { Momentum: not 0 } sgd && Weight.grad is { } grad
+            && sgd.GetState(0).TryGetValue("momentum_buffer", out var buffer) && RowSparseSgd.Supports(Weight, grad, buffer))
+        {
+            using var scope = torch.NewDisposeScope();
+            Tensor? rows = touchedRows is null ? null
+                : touchedRows.Count == 0 ? torch.empty(0, ScalarType.Int64)
+                : UniqueRows(touchedRows);
+            RowSparseSgd.Step(Weight, grad, buffer, rows, lr, sgd.Momentum, sgd.WeightDecay);
+        }
+        else Optimizer.Step(lr); // first step creates the momentum buffer; AdamW stays dense
+        Profile?.End();
+    }
 
-    public void ZeroGrad() => Optimizer.ZeroGrad();
+    public void ZeroGrad()
+    {
+        Profile?.Begin("zero grad");
+        if (touchedRows is not null && Weight.grad is { } grad)
+        {
+            // Only the written rows can be non-zero: refill them instead of the whole shard.
+            if (touchedRows.Count > 0)
+                using (var scope = torch.NewDisposeScope())
+                using (torch.no_grad())
+                    grad.index_fill_(0, torch.cat(touchedRows, 0), 0.0);
+        }
+        else Optimizer.ZeroGrad();
+        DropTouchedRows();
+        touchedRows = new();
+        Profile?.End();
+    }
+
+    static Tensor UniqueRows(List<Tensor> parts)
+    {
+        var (unique, _, _) = torch.unique(torch.cat(parts, 0), sorted: true);
+        return unique;
+    }
+
+    void DropTouchedRows()
+    {
+        touchedRows?.ForEach(t => t.Dispose());
+        touchedRows = null;
+    }
 
     public void Dispose()
     {
         Optimizer.Dispose();
+        DropTouchedRows();
         LastIndex?.Dispose();
         Weight.Dispose();
         if (ownsRandom) ((IDisposable)random).Dispose();

@@ -12,6 +12,9 @@ public static class BenchCommand
         bench.Subcommands.Add(BenchPartialFCCommand.Create());
         bench.Subcommands.Add(BenchDataCommand.Create());
         bench.Subcommands.Add(BenchAllReduceCommand.Create());
+        bench.Subcommands.Add(BenchSpeedCommand.Create());
+        bench.Subcommands.Add(BenchKernelsCommand.Create());
+        bench.Subcommands.Add(BenchSteadyCommand.Create());
         return bench;
     }
 }

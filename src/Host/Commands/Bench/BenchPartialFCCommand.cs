@@ -29,17 +29,19 @@ public static class BenchPartialFCCommand
         var backend = new Option<string>("--backend") { Description = "local (threads) or tcp (processes)", DefaultValueFactory = _ => "local" };
         var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 5 };
         var warmup = new Option<int>("--warmup") { DefaultValueFactory = _ => 2 };
+        var profile = new Option<bool>("--profile") { Description = "also report mean seconds per phase (gather, sample, cosines, softmax, backward, optimizer)" };
+        var denseStep = new Option<bool>("--dense-step") { Description = "update the shard with the plain dense SGD (the pre-optimisation path), for comparison" };
         var isolate = new Option<bool>("--process") { Description = "run this configuration in a fresh child process (clean peak-RSS figure)" };
         var json = new Option<bool>("--json");
         var rank = new Option<int>("--rank") { Hidden = true, DefaultValueFactory = _ => -1 };
         var endpoints = new Option<string>("--endpoints") { Hidden = true, DefaultValueFactory = _ => "" };
-        foreach (var o in new Option[] { classes, sampleRate, batch, embedding, world, backend, steps, warmup, isolate, json, rank, endpoints })
+        foreach (var o in new Option[] { classes, sampleRate, batch, embedding, world, backend, steps, warmup, isolate, profile, denseStep, json, rank, endpoints })
             command.Options.Add(o);
 
         command.SetAction(parse =>
         {
             var cfg = new Config(parse.GetValue(classes), parse.GetValue(sampleRate), parse.GetValue(batch), parse.GetValue(embedding),
-                parse.GetValue(world), parse.GetValue(steps), parse.GetValue(warmup));
+                parse.GetValue(world), parse.GetValue(steps), parse.GetValue(warmup), parse.GetValue(profile), parse.GetValue(denseStep));
             var be = parse.GetValue(backend)!;
             bool asJson = parse.GetValue(json);
             if (cfg.Classes < cfg.World || cfg.SampleRate is < 0 or > 1 || cfg.Batch < 1 || cfg.World < 1 || cfg.Steps < 1 || cfg.Embedding < 1)
@@ -66,10 +68,12 @@ public static class BenchPartialFCCommand
         return command;
     }
 
-    sealed record Config(long Classes, double SampleRate, int Batch, int Embedding, int World, int Steps, int Warmup)
+    internal sealed record Config(long Classes, double SampleRate, int Batch, int Embedding, int World, int Steps, int Warmup, bool Profile = false, bool DenseStep = false)
     {
         public IEnumerable<string> Args() => new[] { "bench", "pfc", "--classes", $"{Classes}", "--sample-rate", $"{SampleRate}",
-            "--batch", $"{Batch}", "--embedding-size", $"{Embedding}", "--world", $"{World}", "--steps", $"{Steps}", "--warmup", $"{Warmup}" };
+            "--batch", $"{Batch}", "--embedding-size", $"{Embedding}", "--world", $"{World}", "--steps", $"{Steps}", "--warmup", $"{Warmup}" }
+            .Concat(Profile ? new[] { "--profile" } : Array.Empty<string>())
+            .Concat(DenseStep ? new[] { "--dense-step" } : Array.Empty<string>());
     }
 
     static int Fail(string message)
@@ -109,27 +113,42 @@ public static class BenchPartialFCCommand
         using var shard = new PartialFCShard(layout, cfg.Embedding, margin, new PartialFCOptions(SampleRate: cfg.SampleRate));
         var generator = new Generator((ulong)(1234 + collective.Rank));
         var times = new List<double>();
+        var timer = cfg.Profile ? new PhaseTimer() : null;
+        shard.Profile = timer;
         for (int i = 0; i < cfg.Warmup + cfg.Steps; i++)
         {
+            if (i == cfg.Warmup) timer?.Reset();
             using var scope = NewDisposeScope();
             var embeddings = randn(new long[] { cfg.Batch, cfg.Embedding }, generator: generator);
             var labels = randint(0, cfg.Classes, new long[] { cfg.Batch }, generator: generator);
             var sw = Stopwatch.StartNew();
             using (var result = shard.ForwardBackward(embeddings, labels, collective))
             {
-                shard.Step(0.1);
+                if (cfg.DenseStep)
+                {
+                    timer?.Begin("optimizer step");
+                    shard.Optimizer.Step(0.1);
+                    timer?.End();
+                }
+                else shard.Step(0.1);
                 shard.ZeroGrad();
             }
             if (i >= cfg.Warmup) times.Add(sw.Elapsed.TotalSeconds);
+            timer?.CountStep();
         }
         var median = BenchResult.Median(times);
-        return new BenchResult("pfc", new Dictionary<string, object>
+        var fields = new Dictionary<string, object>
         {
             ["classes"] = cfg.Classes, ["sample_rate"] = cfg.SampleRate, ["batch"] = cfg.Batch, ["world"] = cfg.World,
             ["rank"] = collective.Rank, ["num_local"] = layout.NumLocal, ["num_sample"] = shard.NumSample,
-            ["malloc"] = MallocTuning.Mode, ["step_s"] = Math.Round(median, 4),
+            ["malloc"] = MallocTuning.Mode, ["step"] = cfg.DenseStep ? "dense" : "row-sparse", ["step_s"] = Math.Round(median, 4),
             ["samples_per_s"] = Math.Round(cfg.Batch * cfg.World / median, 1),
             ["peak_rss_mib"] = ProcessMemory.PeakRssBytes() >> 20,
-        });
+        };
+        // Phase names become keys "phase_<name>_s": mean seconds per timed step.
+        if (timer is not null)
+            foreach (var (phase, seconds) in timer.MeanSeconds())
+                fields[$"phase_{phase.Replace(' ', '_').Replace('+', '_')}_s"] = Math.Round(seconds, 4);
+        return new BenchResult("pfc", fields);
     }
 }
