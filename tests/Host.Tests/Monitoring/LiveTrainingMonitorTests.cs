@@ -23,11 +23,7 @@ public sealed class LiveTrainingMonitorTests(ITestOutputHelper output) : IDispos
     /// <summary>Synthetic identities, MobileFaceNet 32-d, batch 4: far more steps than the test watches.</summary>
     private static readonly string[] Tiny =
     [
-        "train", "--set", "network=mbf", "--set", "embedding_size=32", "--set", "dataset=synthetic", "--set", "num_classes=8",
-        "--set", "num_image=16000", "--set", "num_epoch=1", "--set", "batch_size=4", "--set", "lr=0.01", "--set", "frequent=1",
-        "--set", "checkpoint_every=5", "--set", "synthetic.val_pairs=0", "--set", "num_workers=1",
-        "--set", "grad_allreduce_fp16=false", "--set", "cluster.join_timeout=60s", "--set", "cluster.regroup_timeout=60s",
-        "--set", "cluster.collective_timeout=15s", "--set", "cluster.start_workers=2",
+        .. TinyJob.Args(classes: 8, images: 16000, checkpointEvery: 5, "cluster.regroup_timeout=60s", "cluster.collective_timeout=15s", "cluster.start_workers=2"),
         "--workers-per-node", "1", "--min-workers", "1",
     ];
 

@@ -19,13 +19,7 @@ public sealed class SecureClusterTrainTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, true);
 
     /// <summary>Synthetic identities, MobileFaceNet 32-d, 2 ranks x batch 4, one epoch of a few steps.</summary>
-    private static readonly string[] Tiny =
-    [
-        "train", "--set", "network=mbf", "--set", "embedding_size=32", "--set", "dataset=synthetic", "--set", "num_classes=6",
-        "--set", "num_image=32", "--set", "num_epoch=1", "--set", "batch_size=4", "--set", "lr=0.01", "--set", "frequent=1",
-        "--set", "checkpoint_every=2", "--set", "synthetic.val_pairs=0", "--set", "num_workers=1",
-        "--workers-per-node", "1", "--min-workers", "2",
-    ];
+    private static readonly string[] Tiny = [.. TinyJob.Args(classes: 6, images: 32, checkpointEvery: 2), "--workers-per-node", "1", "--min-workers", "2"];
 
     private string SecretFile(string name)
     {

@@ -19,13 +19,7 @@ public sealed class KillAndRestartTests(ITestOutputHelper log) : IDisposable
 
     /// <summary>2 ranks x batch 4 = 8 images per step, 12 steps, a checkpoint every 4; Partial FC samples half the centres.</summary>
     private static readonly string[] Tiny =
-    [
-        "train", "--set", "network=mbf", "--set", "embedding_size=32", "--set", "dataset=synthetic", "--set", "num_classes=24",
-        "--set", "sample_rate=0.5", "--set", "num_image=96", "--set", "num_epoch=1", "--set", "batch_size=4", "--set", "lr=0.01", "--set", "frequent=1",
-        "--set", "checkpoint_every=4", "--set", "synthetic.val_pairs=0", "--set", "num_workers=1",
-        "--set", "grad_allreduce_fp16=false", "--set", "cluster.join_timeout=60s", "--set", "cluster.collective_timeout=15s",
-        "--workers-per-node", "1", "--min-workers", "2",
-    ];
+        [.. TinyJob.Args(classes: 24, images: 96, checkpointEvery: 4, "sample_rate=0.5", "cluster.collective_timeout=15s"), "--workers-per-node", "1", "--min-workers", "2"];
 
     private static (ActorfaceProcess Seed, string[] JoinerArgs) Start(string output)
     {

@@ -14,13 +14,7 @@ public sealed class MultiProcessTrainTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, true);
 
     /// <summary>Synthetic identities, MobileFaceNet with 32-d embeddings, 3 ranks x batch 4 = 4 steps of one epoch.</summary>
-    private static readonly string[] Tiny =
-    [
-        "train", "--set", "network=mbf", "--set", "embedding_size=32", "--set", "dataset=synthetic", "--set", "num_classes=6",
-        "--set", "num_image=48", "--set", "num_epoch=1", "--set", "batch_size=4", "--set", "lr=0.01", "--set", "frequent=1",
-        "--set", "checkpoint_every=2", "--set", "synthetic.val_pairs=0", "--set", "num_workers=1",
-        "--set", "grad_allreduce_fp16=false", "--set", "cluster.join_timeout=60s",
-    ];
+    private static readonly string[] Tiny = TinyJob.Args(classes: 6, images: 48, checkpointEvery: 2);
 
     private static double[] Losses(string output) =>
         File.ReadAllLines(Path.Combine(output, "training.log"))
