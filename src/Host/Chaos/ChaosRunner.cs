@@ -107,6 +107,13 @@ public sealed class ChaosRunner(ChaosOptions options, TextWriter console)
                 regroupedPast = -1;
                 continue;
             }
+            if (active.Count < 2 && options.Restart)
+            {
+                // The killed processes are coming back: wait for the scale-up that takes them into the generation.
+                while (!Ended() && (active = ActiveProcesses()).Count < 2)
+                    await Task.Delay(200, token);
+                if (Ended()) break;
+            }
             if (active.Count < 2)
             {
                 _notes.Add($"kill {kills + 1} skipped: only {active.Count} process(es) left in the generation");
