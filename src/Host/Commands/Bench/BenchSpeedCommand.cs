@@ -24,13 +24,14 @@ public static class BenchSpeedCommand
         var batch = new Option<int>("--batch") { Description = "per-rank batch", DefaultValueFactory = _ => 64 };
         var steps = new Option<int>("--steps") { Description = "timed steps per cell", DefaultValueFactory = _ => 3 };
         var warmup = new Option<int>("--warmup") { Description = "untimed steps first", DefaultValueFactory = _ => 1 };
+        var modes = new Option<string>("--modes") { Description = "columns to run, comma separated (default all): " + string.Join(", ", Enum.GetNames<SpeedMode>()), DefaultValueFactory = _ => "" };
         var json = new Option<bool>("--json") { Description = "also print one JSON object per cell" };
         var output = new Option<string?>("--output") { Description = "write the tables as markdown (with the command line) to this file" };
         var child = new Option<string>("--child") { Hidden = true, DefaultValueFactory = _ => "" };
         var rank = new Option<int>("--rank") { Hidden = true, DefaultValueFactory = _ => 0 };
         var world = new Option<int>("--world") { Hidden = true, DefaultValueFactory = _ => 1 };
         var endpoints = new Option<string>("--endpoints") { Hidden = true, DefaultValueFactory = _ => "" };
-        foreach (var o in new Option[] { network, classes, ranks, batch, steps, warmup, json, output, child, rank, world, endpoints }) command.Options.Add(o);
+        foreach (var o in new Option[] { network, classes, ranks, batch, steps, warmup, modes, json, output, child, rank, world, endpoints }) command.Options.Add(o);
 
         command.SetAction(parse =>
         {
@@ -41,13 +42,18 @@ public static class BenchSpeedCommand
             if (!SpeedRow.Known(net)) return Fail($"unknown --network '{net}'");
             if (cs.Length == 0 || cs.Any(c => c < 2) || ws.Length == 0 || ws.Any(r => r is < 1 or > 16) || b < 1 || n < 1 || w < 0)
                 return Fail("need --classes >= 2, --ranks in [1, 16], --batch and --steps >= 1, --warmup >= 0");
+            var selected = new List<SpeedMode>();
+            foreach (var name in parse.GetValue(modes)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                if (Enum.TryParse<SpeedMode>(name, ignoreCase: true, out var m)) selected.Add(m);
+                else return Fail($"unknown --modes entry '{name}' (expected {string.Join(", ", Enum.GetNames<SpeedMode>())})");
+            if (selected.Count == 0) selected.AddRange(Enum.GetValues<SpeedMode>());
             if (parse.GetValue(child) is { Length: > 0 } mode)
                 return RunChild(Enum.Parse<SpeedMode>(mode), net, cs[0], b, n, w, parse.GetValue(world), parse.GetValue(rank), parse.GetValue(endpoints)!);
 
             var cells = new List<SpeedCell>();
             foreach (var r in ws)
                 foreach (var c in cs)
-                    foreach (var m in Enum.GetValues<SpeedMode>())
+                    foreach (var m in selected)
                     {
                         var cell = RunCell(m, net, c, b, n, w, r);
                         cells.Add(cell);

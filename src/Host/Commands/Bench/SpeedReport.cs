@@ -27,7 +27,7 @@ public static class SpeedReport
                 sb.AppendLine("|---|" + string.Concat(modes.Select(_ => "---|")));
                 foreach (var c in classes)
                     sb.AppendLine($"| {c:N0} | " + string.Join(" | ", modes.Select(m =>
-                        cells.FirstOrDefault(x => x.Mode == m && x.Classes == c && x.Ranks == r) is { } cell ? value(cell) : "")) + " |");
+                        cells.FirstOrDefault(x => x.Mode == m && x.Classes == c && x.Ranks == r) is { } cell ? value(cell) : "not run")) + " |");
                 sb.AppendLine();
             }
         }

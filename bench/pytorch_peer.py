@@ -1,0 +1,136 @@
+"""The PyTorch side of `docs/performance.md`: arcface_torch's IResNet and Partial FC v2 step, timed like
+`actorface bench backbone` / `bench pfc` on the same machine (Debian 12: apt install python3-torch = 1.13.1).
+
+  python3 bench/pytorch_peer.py backbone r18 infer 32
+  python3 bench/pytorch_peer.py pfc 1000000 0.1 128
+
+glibc malloc is told to keep memory (the fair mode, as the issue asks): run with
+MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=18446744073709551615.
+"""
+import resource, statistics, sys, time
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+torch.set_num_threads(2)
+
+
+class IBasicBlock(nn.Module):
+    def __init__(self, inplanes, planes, stride=1, downsample=None):
+        super().__init__()
+        self.bn1 = nn.BatchNorm2d(inplanes, eps=1e-05)
+        self.conv1 = nn.Conv2d(inplanes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes, eps=1e-05)
+        self.prelu = nn.PReLU(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, stride, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(planes, eps=1e-05)
+        self.downsample = downsample
+
+    def forward(self, x):
+        y = self.bn3(self.conv2(self.prelu(self.bn2(self.conv1(self.bn1(x))))))
+        return y + (self.downsample(x) if self.downsample is not None else x)
+
+
+class IResNet(nn.Module):
+    def __init__(self, layers, num_features=512):
+        super().__init__()
+        self.inplanes = 64
+        self.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(64, eps=1e-05)
+        self.prelu = nn.PReLU(64)
+        self.layer1 = self._make(64, layers[0])
+        self.layer2 = self._make(128, layers[1])
+        self.layer3 = self._make(256, layers[2])
+        self.layer4 = self._make(512, layers[3])
+        self.bn2 = nn.BatchNorm2d(512, eps=1e-05)
+        self.dropout = nn.Dropout(p=0.0)
+        self.fc = nn.Linear(512 * 7 * 7, num_features)
+        self.features = nn.BatchNorm1d(num_features, eps=1e-05)
+        nn.init.constant_(self.features.weight, 1.0)
+        self.features.weight.requires_grad = False
+
+    def _make(self, planes, blocks):
+        down = nn.Sequential(nn.Conv2d(self.inplanes, planes, 1, 2, bias=False), nn.BatchNorm2d(planes, eps=1e-05))
+        layers = [IBasicBlock(self.inplanes, planes, 2, down)]
+        self.inplanes = planes
+        layers += [IBasicBlock(planes, planes) for _ in range(1, blocks)]
+        return nn.Sequential(*layers)
+
+    def forward(self, x):
+        x = self.prelu(self.bn1(self.conv1(x)))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        x = self.dropout(torch.flatten(self.bn2(x), 1))
+        return self.features(self.fc(x))
+
+
+def peak_rss_mib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
+def backbone(network, mode, batch, steps=5, warmup=2):
+    torch.manual_seed(0)
+    model = IResNet({"r18": [2, 2, 2, 2], "r50": [3, 4, 14, 3]}[network])
+    images = torch.randn(batch, 3, 112, 112)
+    sgd = torch.optim.SGD(model.parameters(), 0.1, momentum=0.9, weight_decay=5e-4)
+    model.train(mode == "train")
+    times = []
+    for i in range(warmup + steps):
+        t = time.perf_counter()
+        if mode == "train":
+            sgd.zero_grad()
+            model(images).pow(2).mean().backward()
+            sgd.step()
+        else:
+            with torch.no_grad():
+                model(images)
+        if i >= warmup:
+            times.append(time.perf_counter() - t)
+    s = statistics.median(times)
+    print(f"pytorch backbone: network={network} mode={mode} batch={batch} torch={torch.__version__} threads={torch.get_num_threads()} "
+          f"step_s={s:.4f} samples_per_s={batch / s:.2f} peak_rss_mib={peak_rss_mib()}")
+
+
+def pfc(classes, sample_rate, batch, steps=5, warmup=2, d=512, s=64.0, m=0.5):
+    """One rank of arcface_torch's PartialFC_V2 (sample, normalise, linear, ArcFace margin, softmax CE, backward) and
+    the SGD step over the whole class matrix, as train_v2.py's optimizer does."""
+    torch.manual_seed(0)
+    weight = torch.nn.Parameter(torch.normal(0, 0.01, (classes, d)))
+    sgd = torch.optim.SGD([weight], 0.1, momentum=0.9, weight_decay=5e-4)
+    num_sample = int(sample_rate * classes)
+    times = []
+    for i in range(warmup + steps):
+        emb = torch.randn(batch, d, requires_grad=True)
+        labels = torch.randint(0, classes, (batch,))
+        t = time.perf_counter()
+        if sample_rate < 1:
+            with torch.no_grad():
+                positive = torch.unique(labels, sorted=True)
+                perm = torch.rand(size=[classes])
+                perm[positive] = 2.0
+                index = torch.topk(perm, k=num_sample)[1].sort()[0]
+                labels = torch.searchsorted(index, labels)
+            w = weight[index]
+        else:
+            w = weight
+        logits = F.linear(F.normalize(emb), F.normalize(w)).clamp(-1, 1)
+        target = logits[torch.arange(batch), labels].view(-1, 1)
+        with torch.no_grad():
+            theta = target.arccos()
+        logits = logits.scatter(1, labels.view(-1, 1), torch.cos(theta + m) - target.detach() + target) * s
+        loss = F.cross_entropy(logits, labels)
+        loss.backward()
+        sgd.step()
+        sgd.zero_grad()
+        if i >= warmup:
+            times.append(time.perf_counter() - t)
+    st = statistics.median(times)
+    print(f"pytorch pfc: classes={classes} sample_rate={sample_rate} batch={batch} torch={torch.__version__} "
+          f"step_s={st:.4f} samples_per_s={batch / st:.1f} peak_rss_mib={peak_rss_mib()}")
+
+
+if __name__ == "__main__":
+    kind, *args = sys.argv[1:]
+    if kind == "backbone":
+        backbone(args[0], args[1], int(args[2]))
+    else:
+        pfc(int(args[0]), float(args[1]), int(args[2]))
