@@ -1,8 +1,8 @@
 """The PyTorch side of `docs/performance.md`: arcface_torch's IResNet and Partial FC v2 step, timed like
 `actorface bench backbone` / `bench pfc` on the same machine (Debian 12: apt install python3-torch = 1.13.1).
 
-  python3 bench/pytorch_peer.py backbone r18 infer 32
-  python3 bench/pytorch_peer.py pfc 1000000 0.1 128
+  python3 docs/bench/pytorch_peer.py backbone r18 infer 32
+  python3 docs/bench/pytorch_peer.py pfc 1000000 0.1 128
 
 glibc malloc is told to keep memory (the fair mode, as the issue asks): run with
 MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=18446744073709551615.
