@@ -115,6 +115,12 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
         _feed = Context.ActorOf(_launch.Services.Data.FeedProps(_context), "data-feed");
         Become(Running);
         Stash.UnstashAll();
+        ContinueLease();
+    }
+
+    /// <summary>Runs the steps left in the lease, or ends it when there are none.</summary>
+    private void ContinueLease()
+    {
         if (_done < _leaseStep)
         {
             _launch.Watch.Progress(_done);
@@ -142,13 +148,7 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
         if (resume && !_feed.Equals(ActorRefs.Nobody))
         {
             Stash.UnstashAll();
-            if (_done < _leaseStep)
-            {
-                _launch.Watch.Progress(_done);
-                TopUpCredits();
-            }
-            else
-                EndOfLease();
+            ContinueLease();
         }
     }
 
