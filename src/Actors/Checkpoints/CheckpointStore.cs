@@ -79,15 +79,32 @@ public sealed class CheckpointStore(string outputDirectory)
         }
     }
 
-    /// <summary>Complete checkpoints, oldest first.</summary>
+    /// <summary>Complete checkpoints, least training progress first. Progress is counted in samples: a step number
+    /// counts batches of the world that wrote it, so after a world-size change (elastic recovery, scale-up) a newer
+    /// checkpoint can have a smaller step number than an older one. Unreadable manifests sort first.</summary>
     public IReadOnlyList<(long Step, string Path)> Manifests()
     {
         if (!Directory.Exists(Root)) return [];
         return Directory.EnumerateFiles(Root, "step_*.manifest.json")
             .Select(p => (Step: ParseStep(Path.GetFileName(p)), Path: p))
             .Where(x => x.Step >= 0)
-            .OrderBy(x => x.Step)
+            .Select(x => (x.Step, x.Path, Progress: Progress(x.Path)))
+            .OrderBy(x => x.Progress.Samples).ThenBy(x => x.Progress.Generation).ThenBy(x => x.Step)
+            .Select(x => (x.Step, x.Path))
             .ToList();
+    }
+
+    private static (long Samples, int Generation) Progress(string manifestPath)
+    {
+        try
+        {
+            var m = Read(manifestPath);
+            return (m.Step * m.TotalBatchSize, m.Generation);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            return (-1, -1);
+        }
     }
 
     /// <summary>The newest manifested checkpoint whose files are all present with their checksums; a damaged newer
@@ -110,7 +127,7 @@ public sealed class CheckpointStore(string outputDirectory)
     {
         var all = Manifests();
         if (all.Count == 0) return;
-        var newest = all[^1].Step;
+        var newest = all.Skip(Math.Max(0, all.Count - keep)).Max(x => x.Step);
         foreach (var (step, path) in all.Take(Math.Max(0, all.Count - keep)))
         {
             File.Delete(path); // manifest first: a half-deleted checkpoint must never look complete

@@ -31,6 +31,23 @@ public sealed class CheckpointStoreTests : IDisposable
     }
 
     [Fact]
+    public void NewestMeansMostSamplesNotTheHighestStepNumber()
+    {
+        // World 1 (4 samples a step) reached step 60 = 240 samples; a scale-up to world 2 (8 a step) then saved step 32.
+        var store = new CheckpointStore(_dir);
+        foreach (var (step, world, generation) in new[] { (52L, 1, 3), (56L, 1, 3), (60L, 1, 3), (32L, 2, 4) })
+        {
+            for (var rank = 0; rank < world; rank++)
+                Directory.CreateDirectory(store.RankDirectory(step, rank));
+            store.Write(new CheckpointManifest { Step = step, WorldSize = world, BatchSize = 4, Generation = generation });
+        }
+        store.Prune(keep: 3);
+        Assert.Equal([56L, 60L, 32L], store.Manifests().Select(m => m.Step));
+        Assert.False(Directory.Exists(store.StepDirectory(52)));
+        Assert.Equal(32, store.Latest()!.Value.Manifest.Step);
+    }
+
+    [Fact]
     public void ACorruptManifestIsAClearError()
     {
         var store = new CheckpointStore(_dir);
