@@ -45,6 +45,9 @@ public static class ClusterHocon
                 roles = [{{role}}]
                 log-info = off
                 shutdown-after-unsuccessful-join-seed-nodes = {{joinSeconds}}s
+                # a node that (re)joins while another member is unreachable becomes WeaklyUp and can be admitted
+                # as a stand-by (TrainingNode.JoinAsync) instead of waiting for the unreachable one to be removed
+                allow-weakly-up-members = 7s
                 run-coordinated-shutdown-when-down = on
                 downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
                 split-brain-resolver {

@@ -48,18 +48,29 @@ public static class TrainingNode
         return new Address(protocol, a.System, a.Host, a.Port);
     }
 
-    /// <summary>Joins the cluster (the seed nodes, or itself when there are none) and waits until this member is Up.</summary>
+    /// <summary>
+    /// Joins the cluster (the seed nodes, or itself when there are none) and waits until this member is Up or WeaklyUp.
+    /// WeaklyUp counts: while another member is unreachable (a node that just died, or keeps dying) the leader cannot
+    /// move a joining member to Up, yet the coordinator can already admit it as a stand-by; waiting for Up made a
+    /// restarted node give up in the soak while its peer was killed every 20 s.
+    /// </summary>
     public static async Task JoinAsync(ActorSystem system, TrainingSettings settings)
     {
         var cluster = Cluster.Get(system);
-        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        cluster.RegisterOnMemberUp(() => up.TrySetResult());
+        var joined = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        cluster.RegisterOnMemberUp(() => joined.TrySetResult());
         if (settings.Cluster.SeedNodes.Count == 0)
             cluster.Join(cluster.SelfAddress);
         else
             cluster.JoinSeedNodes(settings.Cluster.SeedNodes.Select(s => SeedAddress(s, cluster.SelfAddress.Protocol)));
-        var finished = await Task.WhenAny(up.Task, Task.Delay(settings.Cluster.JoinTimeout));
-        if (finished != up.Task)
+        using var deadline = new CancellationTokenSource(settings.Cluster.JoinTimeout);
+        while (!joined.Task.IsCompleted && !deadline.IsCancellationRequested)
+        {
+            if (cluster.SelfMember.Status == MemberStatus.WeaklyUp)
+                joined.TrySetResult();
+            await Task.WhenAny(joined.Task, Task.Delay(200));
+        }
+        if (!joined.Task.IsCompleted)
             throw new TimeoutException(
                 $"could not join the cluster through seed node(s) {string.Join(", ", settings.Cluster.SeedNodes)} within " +
                 $"{settings.Cluster.JoinTimeout.TotalSeconds:0}s (cluster.join_timeout): is the seed node running and reachable from {settings.Cluster.Hostname}?");

@@ -15,7 +15,10 @@ public sealed record ChaosOptions
     public string? Config { get; init; }
     public IReadOnlyList<string> Sets { get; init; } = [];
     public bool Baseline { get; init; } = true;
-    /// <summary>Allowed gap in verification accuracy (points) against the undisturbed run.</summary>
+    /// <summary>World sizes of the undisturbed runs (empty = <see cref="Processes"/> only). A run whose world size moved
+    /// is held against the weakest of them: each world size trains the same epoch along another path.</summary>
+    public IReadOnlyList<int> BaselineWorlds { get; init; } = [];
+    /// <summary>How many points the final verification accuracy may fall below the undisturbed run's.</summary>
     public double AccuracyTolerance { get; init; } = 0.5;
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(10);
 

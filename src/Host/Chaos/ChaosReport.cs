@@ -24,7 +24,7 @@ public sealed class ChaosReport
     public bool Passed => Checks.All(c => c.Ok);
 
     public static ChaosReport Build(ChaosOptions options, RunLog log, List<ChaosFailure> failures, List<TrainProcess> procs,
-        string runDir, double? baseline, List<string> notes)
+        string runDir, IReadOnlyList<(int World, double? Accuracy)> baselines, List<string> notes)
     {
         var lines = log.Snapshot();
         var interval = CheckpointInterval(options);
@@ -62,9 +62,14 @@ public sealed class ChaosReport
         if (options.Baseline)
         {
             var accuracy = FinalAccuracy(runDir);
-            var ok = accuracy is { } a && baseline is { } b && Math.Abs(a - b) * 100 <= options.AccuracyTolerance;
-            checks.Add(($"accuracy within {options.AccuracyTolerance:0.##} pt of undisturbed", ok,
-                $"{Pct(accuracy)} vs {Pct(baseline)}"));
+            // One-sided ("at least the undisturbed accuracy, within the tolerance"): after a failure the world may
+            // shrink, and with arcface_torch's per-step learning rate a smaller world takes more steps over the
+            // same epoch, which trains the tiny job further; being better than the baseline is not a failure.
+            // With several baseline world sizes the run is held against the weakest undisturbed path.
+            double? weakest = baselines.Count > 0 && baselines.All(b => b.Accuracy is not null) ? baselines.Min(b => b.Accuracy) : null;
+            var ok = accuracy is { } a && weakest is { } b && (b - a) * 100 <= options.AccuracyTolerance;
+            checks.Add(($"accuracy at least undisturbed - {options.AccuracyTolerance:0.##} pt", ok,
+                $"{Pct(accuracy)} vs undisturbed " + string.Join(", ", baselines.Select(b => $"{Pct(b.Accuracy)} ({b.World} rank(s))"))));
         }
         foreach (var note in notes) checks.Add(("note", false, note));
         return new ChaosReport { Failures = failures, Checks = checks };

@@ -5,7 +5,7 @@ using System.Net.Sockets;
 namespace ActorFace.Host.Chaos;
 
 /// <summary>
-/// Runs one chaos experiment: an undisturbed baseline (one process, same world size), then N `actorface train`
+/// Runs one chaos experiment: undisturbed baselines (one process; the same world size, or the listed ones), then N `actorface train`
 /// processes on 127.0.0.1 that get SIGKILLed (workers and the coordinator's node) and SIGSTOPped at random times
 /// while training; then measures every failure and checks the outcome (<see cref="ChaosReport"/>).
 /// </summary>
@@ -29,14 +29,17 @@ public sealed class ChaosRunner(ChaosOptions options, TextWriter console)
         deadline.CancelAfter(options.Timeout);
         try
         {
-            double? baseline = options.Baseline ? await BaselineAsync(deadline.Token) : null;
+            var baselines = new List<(int World, double? Accuracy)>();
+            if (options.Baseline)
+                foreach (var world in options.BaselineWorlds.DefaultIfEmpty(options.Processes).Distinct())
+                    baselines.Add((world, await BaselineAsync(world, deadline.Token)));
             await ChaosAsync(deadline.Token);
-            return ChaosReport.Build(options, _log, _failures, _procs, RunDir, baseline, _notes);
+            return ChaosReport.Build(options, _log, _failures, _procs, RunDir, baselines, _notes);
         }
         catch (OperationCanceledException) when (!token.IsCancellationRequested)
         {
             _notes.Add($"the run did not end within {options.Timeout.TotalMinutes:0.#} min (--timeout)");
-            return ChaosReport.Build(options, _log, _failures, _procs, RunDir, null, _notes);
+            return ChaosReport.Build(options, _log, _failures, _procs, RunDir, [], _notes);
         }
         finally
         {
@@ -53,16 +56,17 @@ public sealed class ChaosRunner(ChaosOptions options, TextWriter console)
         return args;
     }
 
-    private async Task<double?> BaselineAsync(CancellationToken token)
+    private async Task<double?> BaselineAsync(int world, CancellationToken token)
     {
-        var dir = Path.Combine(options.Output, "baseline");
-        console.WriteLine($"chaos: undisturbed baseline, {options.Processes} rank(s) in one process -> {dir}");
+        var name = world == options.Processes ? "baseline" : $"baseline-world{world}";
+        var dir = Path.Combine(options.Output, name);
+        console.WriteLine($"chaos: undisturbed baseline, {world} rank(s) in one process -> {dir}");
         var log = new RunLog();
-        using var p = new TrainProcess(-1, 0, [.. TrainArgs(dir), "--workers-per-node", Inv(options.Processes)], log, Path.Combine(LogDir, "baseline.log"));
+        using var p = new TrainProcess(-1, 0, [.. TrainArgs(dir), "--workers-per-node", Inv(world)], log, Path.Combine(LogDir, name + ".log"));
         await p.WaitAsync(token);
         if (p.ExitCode != 0)
         {
-            _notes.Add($"the baseline run failed (exit {p.ExitCode}); see {Path.Combine(LogDir, "baseline.log")}");
+            _notes.Add($"the baseline run failed (exit {p.ExitCode}); see {Path.Combine(LogDir, name + ".log")}");
             return null;
         }
         return ChaosReport.FinalAccuracy(dir);

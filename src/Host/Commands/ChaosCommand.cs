@@ -18,10 +18,24 @@ public static class ChaosCommand
         var config = new Option<string?>("--config") { Description = "HOCON job file for the training processes" };
         var set = new Option<string[]>("--set") { Description = "Override a training key (after the tiny defaults)" };
         var noBaseline = new Option<bool>("--no-baseline") { Description = "Skip the undisturbed run (and the accuracy check)" };
-        var tolerance = new Option<double>("--accuracy-tolerance") { Description = "Allowed accuracy gap vs the undisturbed run, points", DefaultValueFactory = _ => 0.5 };
+        var tolerance = new Option<double>("--accuracy-tolerance") { Description = "How many points the final accuracy may fall below the undisturbed run's", DefaultValueFactory = _ => 0.5 };
+        var baselineWorlds = new Option<int[]>("--baseline-worlds")
+        {
+            Description = "World sizes of the undisturbed runs, comma separated (default: --processes); the accuracy check uses the weakest",
+            CustomParser = r =>
+            {
+                var worlds = new List<int>();
+                foreach (var value in r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries)))
+                {
+                    if (!int.TryParse(value, out var w) || w < 1) { r.AddError($"--baseline-worlds: '{value}' is not a positive world size"); return []; }
+                    worlds.Add(w);
+                }
+                return worlds.ToArray();
+            },
+        };
         var timeout = new Option<double>("--timeout") { Description = "Minutes before the run is abandoned", DefaultValueFactory = _ => 10 };
         var command = new Command("chaos", "Fault-tolerance check: train with N processes, kill/pause them at random, verify the job survives");
-        foreach (var o in new Option[] { processes, kills, pauses, restart, output, seed, config, set, noBaseline, tolerance, timeout })
+        foreach (var o in new Option[] { processes, kills, pauses, restart, output, seed, config, set, noBaseline, baselineWorlds, tolerance, timeout })
             command.Options.Add(o);
         command.SetAction(parse =>
         {
@@ -43,6 +57,7 @@ public static class ChaosCommand
                 Output = parse.GetValue(output) ?? Path.Combine(Path.GetTempPath(), "actorface-chaos"),
                 Seed = parse.GetValue(seed), Config = parse.GetValue(config), Sets = parse.GetValue(set) ?? [],
                 Baseline = !parse.GetValue(noBaseline), AccuracyTolerance = parse.GetValue(tolerance),
+                BaselineWorlds = parse.GetValue(baselineWorlds) ?? [],
                 Timeout = TimeSpan.FromMinutes(parse.GetValue(timeout)),
             };
             var report = new ChaosRunner(options, Console.Out).RunAsync().GetAwaiter().GetResult();

@@ -9,6 +9,7 @@ internal sealed unsafe class LocalCollective : ICollective
     readonly LocalGroupState group;
     long seq;
     int busy;
+    bool inCall; // counted in group.InCall: between Enter and completion or failure of a collective
     long deadline; // Stopwatch ticks: the timeout covers the whole call, not each phase
 
     public LocalCollective(LocalGroupState group, int rank)
@@ -59,12 +60,12 @@ internal sealed unsafe class LocalCollective : ICollective
             using (torch.no_grad())
                 output = torch.cat(group.Slots.Select(s => s!).ToArray(), 0);
             Sync();
+            Completed();
             return input.device_type == DeviceType.CPU ? output : MoveTo(output, input.device);
         }
         finally
         {
-            group.Slots[Rank] = null;
-            if (copy) work.Dispose();
+            Release(work, copy);
         }
     }
 
@@ -100,13 +101,13 @@ internal sealed unsafe class LocalCollective : ICollective
                 Buffer.MemoryCopy(TensorMemory.Bytes(group.Slots[k]!) + ks * size, TensorMemory.Bytes(work) + ks * size, bytes, bytes);
             }
             Sync();
+            Completed();
             TensorMemory.WriteBack(tensor, work, copy);
             copy = false;
         }
         finally
         {
-            group.Slots[Rank] = null;
-            if (copy) work.Dispose();
+            Release(work, copy);
         }
     }
 
@@ -136,12 +137,12 @@ internal sealed unsafe class LocalCollective : ICollective
                     Reduction.Apply(input.dtype, op, dst, TensorMemory.Bytes(group.Slots[k]!) + offset, dst, count);
             }
             Sync();
+            Completed();
             return input.device_type == DeviceType.CPU ? output : MoveTo(output, input.device);
         }
         finally
         {
-            group.Slots[Rank] = null;
-            if (copy) work.Dispose();
+            Release(work, copy);
         }
     }
 
@@ -159,12 +160,12 @@ internal sealed unsafe class LocalCollective : ICollective
             if (Rank != root && bytes > 0)
                 Buffer.MemoryCopy(TensorMemory.Bytes(group.Slots[root]!), TensorMemory.Bytes(work), bytes, bytes);
             Sync();
+            Completed();
             if (Rank != root) { TensorMemory.WriteBack(tensor, work, copy); copy = false; }
         }
         finally
         {
-            group.Slots[Rank] = null;
-            if (copy) work.Dispose();
+            Release(work, copy);
         }
     }
 
@@ -243,11 +244,41 @@ internal sealed unsafe class LocalCollective : ICollective
         group.Abort.ThrowIfAborted();
     }
 
+    /// <summary>
+    /// Unpublishes this rank's buffer. After a failure (timeout, abort, mismatch) a peer may still be copying from it:
+    /// the rank first waits until every peer has left the collective (they finish their copy and fail at the next
+    /// phase), so that neither this method nor the caller frees memory a peer is reading.
+    /// </summary>
+    void Release(Tensor work, bool copy)
+    {
+        if (inCall)
+        {
+            LeaveCall();
+            var until = System.Diagnostics.Stopwatch.GetTimestamp() + 30 * System.Diagnostics.Stopwatch.Frequency;
+            while (Volatile.Read(ref group.InCall) > 0 && System.Diagnostics.Stopwatch.GetTimestamp() < until)
+                Thread.Sleep(1);
+        }
+        group.Slots[Rank] = null;
+        if (copy) work.Dispose();
+    }
+
+    void LeaveCall()
+    {
+        if (!inCall) return;
+        inCall = false;
+        Interlocked.Decrement(ref group.InCall);
+    }
+
+    /// <summary>Marks the end of a collective that completed: its last phase was a barrier every peer passed.</summary>
+    void Completed() => LeaveCall();
+
     CallScope Enter()
     {
         group.Abort.ThrowIfAborted();
         if (Interlocked.Exchange(ref busy, 1) != 0)
             throw new InvalidOperationException($"rank {Rank}: collectives on one communicator must not run concurrently");
+        Interlocked.Increment(ref group.InCall);
+        inCall = true;
         seq++;
         deadline = System.Diagnostics.Stopwatch.GetTimestamp() + (long)(group.Timeout.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
         return new CallScope(this);
@@ -255,6 +286,10 @@ internal sealed unsafe class LocalCollective : ICollective
 
     readonly struct CallScope(LocalCollective owner) : IDisposable
     {
-        public void Dispose() => Volatile.Write(ref owner.busy, 0);
+        public void Dispose()
+        {
+            owner.LeaveCall();
+            Volatile.Write(ref owner.busy, 0);
+        }
     }
 }

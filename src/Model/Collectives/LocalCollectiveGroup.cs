@@ -41,4 +41,6 @@ internal sealed class LocalGroupState
     public AbortSignal Abort { get; } = new();
     public Tensor?[] Slots { get; }
     public OpHeader[] Headers { get; }
+    /// <summary>Ranks inside a collective that has not completed (they may read each other's published buffers).</summary>
+    public int InCall;
 }

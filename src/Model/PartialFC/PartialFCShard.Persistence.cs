@@ -31,6 +31,7 @@ public sealed partial class PartialFCShard
     /// </summary>
     public void Save(string path)
     {
+        Synchronize();
         var meta = new Dictionary<string, string>
         {
             ["format"] = Format,
@@ -89,6 +90,7 @@ public sealed partial class PartialFCShard
             throw new InvalidDataException($"{source}: optimiser state is {state.Optimizer}, this shard uses {Optimizer.Kind}");
         using (torch.no_grad()) Weight.copy_(state.Weight);
         Optimizer.SetState(0, state.OptimizerState);
+        deferred?.Reset();
         if (state.SamplerState is not null) random.SetState(state.SamplerState);
     }
 

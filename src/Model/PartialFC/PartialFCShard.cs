@@ -9,7 +9,8 @@ namespace ActorFace.Model.PartialFC;
 /// <summary>
 /// One rank's part of PartialFC_V2 (spec §3): the class centres [num_local, D] of its contiguous class range, their
 /// optimiser state, and the forward/backward of a step through an <see cref="ICollective"/>. Gradients of the centres
-/// accumulate in <see cref="Weight"/>.grad (dense; unselected rows zero) until <see cref="Step"/>.
+/// accumulate until <see cref="Step"/>: as rows of the sampled centres when the update is deferred
+/// (<see cref="DeferredRowSgd"/>), otherwise in <see cref="Weight"/>.grad (dense; unselected rows zero).
 /// </summary>
 public sealed partial class PartialFCShard : IDisposable
 {
@@ -21,12 +22,16 @@ public sealed partial class PartialFCShard : IDisposable
     long? batchSize;
     // Rows of Weight.grad written since the last ZeroGrad; null = possibly every row (sample_rate 1 or unknown).
     List<Tensor>? touchedRows = new();
+    readonly DeferredRowSgd? deferred;
+    // With the deferred update: (sampled rows, their gradient) of each forward since the last ZeroGrad.
+    readonly List<(Tensor Rows, Tensor Grad)> sampledGrads = new();
 
     public ShardLayout Layout { get; }
     public int EmbeddingSize { get; }
     public CombinedMarginLoss Margin { get; }
     public PartialFCOptions Options { get; }
     public long NumSample { get; }
+    /// <summary>The centres. With the deferred update, rows not sampled lately lag behind: <see cref="Synchronize"/> first.</summary>
     public Tensor Weight { get; }
     public ParameterOptimizer Optimizer { get; }
 
@@ -55,6 +60,22 @@ public sealed partial class PartialFCShard : IDisposable
         }
         Weight = w.requires_grad_(true).DetachFromDisposeScope();
         Optimizer = ParameterOptimizer.Create(options.Optimizer, new[] { Weight }, options.WeightDecay, options.Momentum);
+        if (options is { DeferredUpdate: true, SampleRate: < 1 } && Optimizer is SgdOptimizer { Momentum: not 0 } sgd)
+            deferred = new DeferredRowSgd(Weight, sgd);
+    }
+
+    /// <summary>Brings every centre up to date (a no-op unless the update is deferred).</summary>
+    public void Synchronize() => deferred?.Flush();
+
+    /// <summary>d loss/d centres accumulated since the last ZeroGrad as a dense [num_local, D] tensor (a new tensor when
+    /// the update is deferred, Weight.grad otherwise; null before the first backward).</summary>
+    public Tensor? CentreGradient()
+    {
+        if (deferred is null) return Weight.grad;
+        if (sampledGrads.Count == 0) return null;
+        using var scope = torch.NewDisposeScope();
+        var (rows, grads) = SampledRowGrads();
+        return torch.zeros_like(Weight).index_copy_(0, rows, grads).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -104,7 +125,6 @@ public sealed partial class PartialFCShard : IDisposable
         var allLabels = collective.AllGather(labels.reshape(-1).to_type(ScalarType.Int64).contiguous());
         if (gathered.shape[0] != b * w || allLabels.shape[0] != b * w)
             throw new InvalidOperationException($"Partial FC: gathered {gathered.shape[0]} embeddings / {allLabels.shape[0]} labels, expected W·B = {w}·{b}; every rank must use the same batch size");
-        var e = gathered.requires_grad_(true);
 
         Profile?.Begin("labels+sample");
         Tensor local;
@@ -124,18 +144,16 @@ public sealed partial class PartialFCShard : IDisposable
             LastIndex = index.detach().clone().DetachFromDisposeScope();
             columns = index.shape[0];
             Profile?.Begin("gather rows");
-            // A leaf copy of the selected rows: its gradient is index_add-ed into Weight.grad below, which avoids the
-            // transient dense [num_local, D] tensor that autograd's index_select backward would allocate.
-            centres = Weight.detach().index_select(0, index).requires_grad_(true);
+            deferred?.CatchUp(index);
+            centres = Weight.detach().index_select(0, index);
         }
-        else centres = Weight;
+        else centres = Weight.detach();
 
         Profile?.Begin("cosines fwd");
-        var cosines = nn.functional.normalize(e, p: 2, dim: 1, eps: 1e-12)
-            .mm(nn.functional.normalize(centres, p: 2, dim: 1, eps: 1e-12).t());
+        var cosines = NormalizedCosines.Forward(gathered, centres);
         float loss;
         // The one [N, K] buffer: cosines -> margin logits -> probabilities -> gradient, all in place.
-        var buffer = cosines.detach();
+        var buffer = cosines.Cosines;
         Profile?.Begin("margin+softmax");
         using (torch.no_grad())
         {
@@ -151,27 +169,39 @@ public sealed partial class PartialFCShard : IDisposable
             if (outside is not null) buffer.masked_fill_(outside, 0.0);
         }
         Profile?.Begin("cosines bwd");
-        cosines.backward(new[] { buffer });
+        var (embeddingGrad, centreGrad) = cosines.Backward(buffer);
         Profile?.Begin("grad scatter");
-        if (index is not null)
-            using (torch.no_grad())
-            {
-                if (Weight.grad is null) Weight.grad = torch.zeros_like(Weight).DetachFromDisposeScope();
-                // index_add_ on CPU runs one add per row (≈10 µs each); onto rows known to be zero a copy is the same
-                // sum (index is unique), and accumulation uses the element-wise index_put_ kernel.
-                if (touchedRows is { Count: 0 }) Weight.grad.index_copy_(0, index, centres.grad!);
-                else Weight.grad.index_put_(centres.grad!, new[] { TensorIndex.Tensor(index) }, accumulate: true);
-                touchedRows?.Add(index.detach().clone().DetachFromDisposeScope());
-            }
-        else DropTouchedRows();
+        AccumulateCentreGrad(index, centreGrad);
 
         // All-gather backward (§3.6): rank k sums every rank's k-th [B, D] slice, then ×W so that the DDP-style
         // gradient average over ranks (÷W) yields the exact gradient of the global-mean loss.
         Profile?.Begin("reduce-scatter");
-        var grad = collective.ReduceScatter(e.grad!.contiguous(), ReduceOp.Sum);
+        var grad = collective.ReduceScatter(embeddingGrad.contiguous(), ReduceOp.Sum);
         grad.mul_(w);
         Profile?.End();
         return new PartialFCResult(loss, grad.MoveToOuterDisposeScope(), columns);
+    }
+
+    void AccumulateCentreGrad(Tensor? index, Tensor centreGrad)
+    {
+        using var noGrad = torch.no_grad();
+        if (index is null)
+        {
+            DropTouchedRows();
+            if (Weight.grad is null) Weight.grad = centreGrad.DetachFromDisposeScope();
+            else Weight.grad.add_(centreGrad);
+        }
+        else if (deferred is not null)
+            sampledGrads.Add((index.clone().DetachFromDisposeScope(), centreGrad.DetachFromDisposeScope()));
+        else
+        {
+            if (Weight.grad is null) Weight.grad = torch.zeros_like(Weight).DetachFromDisposeScope();
+            // index_add_ on CPU runs one add per row (≈10 µs each); onto rows known to be zero a copy is the same
+            // sum (index is unique), and accumulation uses the element-wise index_put_ kernel.
+            if (touchedRows is { Count: 0 }) Weight.grad.index_copy_(0, index, centreGrad);
+            else Weight.grad.index_put_(centreGrad, new[] { TensorIndex.Tensor(index) }, accumulate: true);
+            touchedRows?.Add(index.clone().DetachFromDisposeScope());
+        }
     }
 
     void CheckInputs(Tensor embeddings, Tensor labels, ICollective collective)
@@ -192,7 +222,13 @@ public sealed partial class PartialFCShard : IDisposable
     public void Step(double lr)
     {
         Profile?.Begin("optimizer step");
-        if (Optimizer is SgdOptimizer { Momentum: not 0 } sgd && Weight.grad is { } grad
+        if (deferred is not null)
+        {
+            using var scope = torch.NewDisposeScope();
+            var (rows, grads) = SampledRowGrads();
+            deferred.Step(rows, grads, lr);
+        }
+        else if (Optimizer is SgdOptimizer { Momentum: not 0 } sgd && Weight.grad is { } grad
             && sgd.GetState(0).TryGetValue("momentum_buffer", out var buffer) && RowSparseSgd.Supports(Weight, grad, buffer))
         {
             using var scope = torch.NewDisposeScope();
@@ -205,9 +241,20 @@ public sealed partial class PartialFCShard : IDisposable
         Profile?.End();
     }
 
+    /// <summary>The sampled rows since the last ZeroGrad (sorted, unique) and their summed gradients.</summary>
+    (Tensor Rows, Tensor Grads) SampledRowGrads()
+    {
+        if (sampledGrads.Count == 0) return (torch.empty(0, ScalarType.Int64), torch.empty(0, EmbeddingSize));
+        if (sampledGrads.Count == 1) return sampledGrads[0];
+        var (rows, inverse, _) = torch.unique(torch.cat(sampledGrads.Select(g => g.Rows).ToList(), 0), sorted: true, return_inverse: true);
+        var grads = torch.zeros(rows.shape[0], EmbeddingSize).index_add_(0, inverse!, torch.cat(sampledGrads.Select(g => g.Grad).ToList(), 0), 1.0);
+        return (rows, grads);
+    }
+
     public void ZeroGrad()
     {
         Profile?.Begin("zero grad");
+        DropSampledGrads();
         if (touchedRows is not null && Weight.grad is { } grad)
         {
             // Only the written rows can be non-zero: refill them instead of the whole shard.
@@ -228,6 +275,12 @@ public sealed partial class PartialFCShard : IDisposable
         return unique;
     }
 
+    void DropSampledGrads()
+    {
+        foreach (var (rows, grad) in sampledGrads) { rows.Dispose(); grad.Dispose(); }
+        sampledGrads.Clear();
+    }
+
     void DropTouchedRows()
     {
         touchedRows?.ForEach(t => t.Dispose());
@@ -237,6 +290,7 @@ public sealed partial class PartialFCShard : IDisposable
     public void Dispose()
     {
         Optimizer.Dispose();
+        DropSampledGrads();
         DropTouchedRows();
         LastIndex?.Dispose();
         Weight.Dispose();

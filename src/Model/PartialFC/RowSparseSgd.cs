@@ -64,7 +64,7 @@ public static unsafe class RowSparseSgd
     }
 
     /// <summary>g == null: the gradient is zero (as ATen would see a zero-filled grad).</summary>
-    static void Kernel(float* p, float* b, float* g, long count, float wd, float m, float step)
+    internal static void Kernel(float* p, float* b, float* g, long count, float wd, float m, float step)
     {
         long i = 0;
         if (Fma.IsSupported)

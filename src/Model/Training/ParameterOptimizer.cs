@@ -105,6 +105,11 @@ public sealed class SgdOptimizer : ParameterOptimizer
     public override IReadOnlyDictionary<string, Tensor> GetState(int index) =>
         buffers[index] is { } b ? new Dictionary<string, Tensor> { ["momentum_buffer"] = b } : new Dictionary<string, Tensor>();
 
+    /// <summary>The momentum buffer of parameter <paramref name="index"/>, created as zeros when no step has run yet
+    /// (μ·0 + d is d: the same first update as PyTorch's clone of d).</summary>
+    public Tensor MomentumBuffer(int index) =>
+        buffers[index] ??= torch.zeros_like(Parameters[index]).DetachFromDisposeScope();
+
     public override void SetState(int index, IReadOnlyDictionary<string, Tensor> state)
     {
         buffers[index]?.Dispose();

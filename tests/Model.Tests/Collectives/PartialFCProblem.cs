@@ -35,7 +35,7 @@ public static class PartialFCProblem
         using var shard = new PartialFCShard(layout, D, margin, new PartialFCOptions(),
             initialWeight: w.narrow(0, layout.ClassStart, layout.NumLocal));
         using var r = shard.ForwardBackward(e.narrow(0, collective.Rank * b, b), labels.narrow(0, collective.Rank * b, b), collective);
-        return new RankResult(r.Loss, r.EmbeddingGrad.detach().clone(), shard.Weight.grad!.detach().clone());
+        return new RankResult(r.Loss, r.EmbeddingGrad.detach().clone(), shard.CentreGradient()!.detach().clone());
     }
 
     public static void WriteFloats(string path, Tensor t) =>

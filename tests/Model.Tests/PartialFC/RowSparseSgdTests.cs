@@ -25,7 +25,7 @@ public class RowSparseSgdTests
         using var scope = NewDisposeScope();
         using var comm = new SingleRankCollective();
         var layout = new ShardLayout(classes, 1, 0);
-        using var shard = new PartialFCShard(layout, d, Margin, new PartialFCOptions(SampleRate: sampleRate, InitSeed: 3));
+        using var shard = new PartialFCShard(layout, d, Margin, new PartialFCOptions(SampleRate: sampleRate, InitSeed: 3, DeferredUpdate: false));
         var reference = shard.Weight.detach().clone().requires_grad_(true);
         using var dense = new SgdOptimizer(new[] { reference }, 0.9, 5e-4);
         var gen = new Generator(17);

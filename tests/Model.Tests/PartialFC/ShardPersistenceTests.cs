@@ -85,7 +85,7 @@ public class ShardPersistenceTests : IDisposable
         var before = one.Weight.clone();
         var e = torch.randn(new long[] { 4, D }, generator: new Generator(1));
         using (one.ForwardBackward(e, tensor(new long[] { 1, 5, 9, 22 }), new SingleRankCollective())) { }
-        var grad = one.Weight.grad!.clone();
+        var grad = one.CentreGradient()!.clone();
         var momentum = PartialFCShard.ReadState(paths[0]).OptimizerState["momentum_buffer"];
         one.Step(0.1);
         // Row 0 follows SGD with the restored momentum: buf = 0.9·m + g + wd·p.
@@ -119,6 +119,8 @@ public class ShardPersistenceTests : IDisposable
         var actual = Run(resumed, batches.Skip(2));
         for (var i = 0; i < expected.Length; i++)
             Assert.True(expected[i].eq(actual[i]).all().item<bool>(), $"step {i + 3}: sampled classes differ");
+        uninterrupted.Synchronize();
+        resumed.Synchronize();
         Assert.True(uninterrupted.Weight.eq(resumed.Weight).all().item<bool>());
         using var fresh = new PartialFCShard(layout, D, Margin, options); // without the saved state: another draw
         Assert.False(Run(fresh, batches.Skip(2)).Zip(expected).All(p => p.First.eq(p.Second).all().item<bool>()));

@@ -84,6 +84,7 @@ public class RankTrainerTests
             using var t = Trainer(backbone, comm, o);
             var losses = batches.Select(b => t.Step(b.Images.narrow(0, comm.Rank * B, B), b.Labels.narrow(0, comm.Rank * B, B)).Loss).ToList();
             var parameters = backbone.parameters().Select(p => p.detach().clone().DetachFromDisposeScope()).ToList();
+            t.PartialFC.Synchronize();
             var shard = t.PartialFC.Weight.detach().clone().DetachFromDisposeScope();
             t.PartialFC.Dispose();
             return (losses, parameters, shard);
@@ -97,6 +98,7 @@ public class RankTrainerTests
         foreach (var rank in two)
             foreach (var (a, b) in single.parameters().Zip(rank.parameters))
                 TensorAssert.Close(a.detach(), b, 1e-5, 1e-6, "backbone after 3 steps: 1 rank (2B) vs 2 ranks (B)");
+        one.PartialFC.Synchronize();
         TensorAssert.Close(one.PartialFC.Weight.detach(), torch.cat(new[] { two[0].shard, two[1].shard }, 0), 1e-5, 1e-6, "Partial FC centres: 1 rank vs 2 ranks");
         one.PartialFC.Dispose();
     }

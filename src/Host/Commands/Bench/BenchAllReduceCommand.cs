@@ -53,29 +53,43 @@ public static class BenchAllReduceCommand
     }
 
     /// <summary>
-    /// One plain socket stream over loopback moving the same bytes, for scale: on a busy or small machine the
-    /// ring cannot beat what the kernel's loopback gives a single stream.
+    /// Plain socket streams over loopback moving the same bytes, for scale: one stream, then one connection carrying
+    /// the bytes both ways at once — what each rank of a 2-rank ring does (it sends to and receives from its
+    /// neighbour simultaneously), so that figure per direction bounds a 2-rank all-reduce's algorithm bandwidth.
     /// </summary>
     static int LoopbackBaseline(long bytes)
+    {
+        Console.WriteLine($"loopback baseline: one socket stream moves {bytes / 1048576} MiB at {Stream(bytes, duplex: false) / 1e9:0.00} GB/s");
+        Console.WriteLine($"loopback baseline: both directions at once, {bytes / 1048576} MiB each way at {Stream(bytes, duplex: true) / 1e9:0.00} GB/s per direction");
+        return 0;
+    }
+
+    static double Stream(long bytes, bool duplex)
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen(1);
-        var reader = Task.Run(() =>
-        {
-            using var s = listener.Accept();
-            var buffer = new byte[1 << 20];
-            long got = 0;
-            while (got < bytes) { int n = s.Receive(buffer); if (n == 0) break; got += n; }
-        });
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         client.Connect(listener.LocalEndPoint!);
-        var block = new byte[1 << 20];
+        using var server = listener.Accept();
         var watch = Stopwatch.StartNew();
-        for (long sent = 0; sent < bytes; sent += block.Length) client.Send(block, (int)Math.Min(block.Length, bytes - sent), SocketFlags.None);
-        reader.Wait();
-        Console.WriteLine($"loopback baseline: one socket stream moves {bytes / 1048576} MiB at {bytes / watch.Elapsed.TotalSeconds / 1e9:0.00} GB/s");
-        return 0;
+        var moves = new List<Task> { Task.Run(() => Send(client, bytes)), Task.Run(() => Receive(server, bytes)) };
+        if (duplex) moves.AddRange([Task.Run(() => Send(server, bytes)), Task.Run(() => Receive(client, bytes))]);
+        Task.WaitAll(moves);
+        return bytes / watch.Elapsed.TotalSeconds;
+    }
+
+    static void Send(Socket s, long bytes)
+    {
+        var block = new byte[1 << 20];
+        for (long sent = 0; sent < bytes; sent += block.Length) s.Send(block, (int)Math.Min(block.Length, bytes - sent), SocketFlags.None);
+    }
+
+    static void Receive(Socket s, long bytes)
+    {
+        var buffer = new byte[1 << 20];
+        long got = 0;
+        while (got < bytes) { int n = s.Receive(buffer); if (n == 0) break; got += n; }
     }
 
     static int RunLocalWorld(int world, long bytes, int iterations)

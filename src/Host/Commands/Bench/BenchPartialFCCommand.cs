@@ -1,3 +1,4 @@
+using ActorFace.Host.Clustering;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Net;
@@ -30,27 +31,33 @@ public static class BenchPartialFCCommand
         var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 5 };
         var warmup = new Option<int>("--warmup") { DefaultValueFactory = _ => 2 };
         var profile = new Option<bool>("--profile") { Description = "also report mean seconds per phase (gather, sample, cosines, softmax, backward, optimizer)" };
-        var denseStep = new Option<bool>("--dense-step") { Description = "update the shard with the plain dense SGD (the pre-optimisation path), for comparison" };
+        var update = new Option<string>("--update")
+        {
+            Description = "shard update: deferred (default: unsampled rows catch up when next sampled), row-sparse (every row every step, one fused pass) or dense (plain SGD, the arcface_torch path)",
+            DefaultValueFactory = _ => "deferred",
+        };
         var isolate = new Option<bool>("--process") { Description = "run this configuration in a fresh child process (clean peak-RSS figure)" };
         var json = new Option<bool>("--json");
         var rank = new Option<int>("--rank") { Hidden = true, DefaultValueFactory = _ => -1 };
         var endpoints = new Option<string>("--endpoints") { Hidden = true, DefaultValueFactory = _ => "" };
-        foreach (var o in new Option[] { classes, sampleRate, batch, embedding, world, backend, steps, warmup, isolate, profile, denseStep, json, rank, endpoints })
+        foreach (var o in new Option[] { classes, sampleRate, batch, embedding, world, backend, steps, warmup, isolate, profile, update, json, rank, endpoints })
             command.Options.Add(o);
 
         command.SetAction(parse =>
         {
             var cfg = new Config(parse.GetValue(classes), parse.GetValue(sampleRate), parse.GetValue(batch), parse.GetValue(embedding),
-                parse.GetValue(world), parse.GetValue(steps), parse.GetValue(warmup), parse.GetValue(profile), parse.GetValue(denseStep));
+                parse.GetValue(world), parse.GetValue(steps), parse.GetValue(warmup), parse.GetValue(profile), parse.GetValue(update)!);
             var be = parse.GetValue(backend)!;
             bool asJson = parse.GetValue(json);
             if (cfg.Classes < cfg.World || cfg.SampleRate is < 0 or > 1 || cfg.Batch < 1 || cfg.World < 1 || cfg.Steps < 1 || cfg.Embedding < 1)
                 return Fail("need --classes >= --world >= 1, --sample-rate in [0, 1], --batch, --steps, --embedding-size >= 1");
             if (be is not ("local" or "tcp")) return Fail($"unknown --backend '{be}' (expected local or tcp)");
+            if (cfg.Update is not ("deferred" or "row-sparse" or "dense")) return Fail($"unknown --update '{cfg.Update}' (expected deferred, row-sparse or dense)");
 
             if (parse.GetValue(rank) is var r and >= 0)
             {
                 var list = parse.GetValue(endpoints)!.Split(',').Select(IPEndPoint.Parse).ToList();
+                RuntimeThreads.ShareCores(cfg.World); // the rank processes run side by side on this machine
                 using var c = TcpCollective.Connect(r, list, new TcpCollectiveOptions { SessionToken = "bench-pfc" });
                 Print(RunRank(cfg, c), asJson);
                 return 0;
@@ -68,12 +75,12 @@ public static class BenchPartialFCCommand
         return command;
     }
 
-    internal sealed record Config(long Classes, double SampleRate, int Batch, int Embedding, int World, int Steps, int Warmup, bool Profile = false, bool DenseStep = false)
+    internal sealed record Config(long Classes, double SampleRate, int Batch, int Embedding, int World, int Steps, int Warmup, bool Profile = false, string Update = "deferred")
     {
         public IEnumerable<string> Args() => new[] { "bench", "pfc", "--classes", $"{Classes}", "--sample-rate", $"{SampleRate}",
             "--batch", $"{Batch}", "--embedding-size", $"{Embedding}", "--world", $"{World}", "--steps", $"{Steps}", "--warmup", $"{Warmup}" }
             .Concat(Profile ? new[] { "--profile" } : Array.Empty<string>())
-            .Concat(DenseStep ? new[] { "--dense-step" } : Array.Empty<string>());
+            .Concat(new[] { "--update", Update });
     }
 
     static int Fail(string message)
@@ -110,7 +117,7 @@ public static class BenchPartialFCCommand
     {
         var layout = new ShardLayout(cfg.Classes, cfg.World, collective.Rank);
         using var margin = new CombinedMarginLoss(64, 1.0, 0.5, 0.0);
-        using var shard = new PartialFCShard(layout, cfg.Embedding, margin, new PartialFCOptions(SampleRate: cfg.SampleRate));
+        using var shard = new PartialFCShard(layout, cfg.Embedding, margin, new PartialFCOptions(SampleRate: cfg.SampleRate, DeferredUpdate: cfg.Update == "deferred"));
         var generator = new Generator((ulong)(1234 + collective.Rank));
         var times = new List<double>();
         var timer = cfg.Profile ? new PhaseTimer() : null;
@@ -124,7 +131,7 @@ public static class BenchPartialFCCommand
             var sw = Stopwatch.StartNew();
             using (var result = shard.ForwardBackward(embeddings, labels, collective))
             {
-                if (cfg.DenseStep)
+                if (cfg.Update == "dense")
                 {
                     timer?.Begin("optimizer step");
                     shard.Optimizer.Step(0.1);
@@ -141,7 +148,7 @@ public static class BenchPartialFCCommand
         {
             ["classes"] = cfg.Classes, ["sample_rate"] = cfg.SampleRate, ["batch"] = cfg.Batch, ["world"] = cfg.World,
             ["rank"] = collective.Rank, ["num_local"] = layout.NumLocal, ["num_sample"] = shard.NumSample,
-            ["malloc"] = MallocTuning.Mode, ["step"] = cfg.DenseStep ? "dense" : "row-sparse", ["step_s"] = Math.Round(median, 4),
+            ["malloc"] = MallocTuning.Mode, ["update"] = cfg.Update, ["step_s"] = Math.Round(median, 4),
             ["samples_per_s"] = Math.Round(cfg.Batch * cfg.World / median, 1),
             ["peak_rss_mib"] = ProcessMemory.PeakRssBytes() >> 20,
         };

@@ -1,3 +1,4 @@
+using ActorFace.Host.Clustering;
 using System.CommandLine;
 using System.Net;
 using System.Text;
@@ -85,6 +86,7 @@ public static class BenchSpeedCommand
 
     static int RunChild(SpeedMode mode, string network, long classes, int batch, int steps, int warmup, int world, int rank, string endpointList)
     {
+        RuntimeThreads.ShareCores(world); // the ranks of a row run side by side on this machine
         using ICollective collective = world == 1 ? new SingleRankCollective()
             : TcpCollective.Connect(rank, endpointList.Split(',').Select(IPEndPoint.Parse).ToList(), new TcpCollectiveOptions { SessionToken = "bench-speed" });
         Console.WriteLine(SpeedRow.Run(mode, network, classes, batch, steps, warmup, collective).ToJson());
