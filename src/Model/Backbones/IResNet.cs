@@ -85,6 +85,9 @@ public sealed class IResNet : Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var h = Fp16 ? x.to(MixedPrecision.HalfTypeFor(x.device)) : x;
+        // oneDNN's channels-last forward kernels are 16-20 % faster on CPU (bench backbone --mode infer); in training its
+        // channels-last backward gains nothing, so the trunk keeps the default layout there.
+        if (!training && h.device_type == DeviceType.CPU) h = h.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
         h = MixedPrecision.Conv(conv1, h);
         h = MixedPrecision.Norm(bn1, h);
         h = MixedPrecision.PRelu(prelu, h);

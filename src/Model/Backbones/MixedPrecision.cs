@@ -20,10 +20,10 @@ public static class MixedPrecision
         if (x.dtype == conv.weight!.dtype) return conv.call(x);
         using var w = conv.weight.to(x.dtype);
         using var b = conv.bias?.to(x.dtype);
-        if (x.device_type != DeviceType.CPU)
+        if (x.device_type != DeviceType.CPU || CpuBf16.IsNative)
             return nn.functional.conv2d(x, w, b, conv.stride, conv.padding, conv.dilation, conv.groups);
 
-        // CPUs without native bf16 convolutions fall back to kernels 3-100x slower than float32 (worst for the
+        // CPUs without native bf16 (CpuBf16) fall back to kernels 3-100x slower than float32 (worst for the
         // grouped convs of MobileFaceNet). Products of bf16 values are exact in float32 and the native kernels
         // accumulate in float32 too, so running the float32 kernel on the rounded operands and rounding the
         // result gives the same values up to summation order.

@@ -5,8 +5,8 @@ using static TorchSharp.torch;
 namespace ActorFace.Model.Collectives;
 
 /// <summary>
-/// Ranks in different processes or hosts, connected in a ring over plain TCP (each rank connects to its right
-/// neighbour and accepts its left one). Bandwidth-optimal ring algorithms: AllReduce = ring reduce-scatter +
+/// Ranks in different processes or hosts, connected in a ring over plain TCP, or Unix domain sockets between ranks
+/// on loopback endpoints (each rank connects to its right neighbour and accepts its left one). Bandwidth-optimal ring algorithms: AllReduce = ring reduce-scatter +
 /// ring all-gather (each rank sends 2·(W−1)/W of the tensor), pipelined in frames of ChunkBytes. Tensor bytes go
 /// straight from tensor memory to the socket. A timeout, an Abort, or a dead neighbour closes the sockets, so
 /// every rank blocked in the ring fails within moments.
@@ -57,6 +57,9 @@ public sealed unsafe partial class TcpCollective : ICollective
 
     public int Rank { get; }
     public int WorldSize { get; }
+
+    /// <summary>Socket families of the ring links (InterNetwork/InterNetworkV6 for TCP, Unix on loopback); null for a world of one.</summary>
+    public (System.Net.Sockets.AddressFamily ToRight, System.Net.Sockets.AddressFamily FromLeft)? Transports => link?.Families;
     public bool IsAborted => abort.IsAborted;
 
     public void Abort(string reason) => abort.Abort($"rank {Rank}: {reason}");

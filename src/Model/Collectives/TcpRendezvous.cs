@@ -7,9 +7,10 @@ using System.Text;
 namespace ActorFace.Model.Collectives;
 
 /// <summary>
-/// Forms the ring: listen on our own endpoint and accept the left neighbour, connect to the right neighbour,
-/// retrying until the deadline. Both sides present (rank, world size, chunk size, session token); anything that
-/// does not match is turned away with a reason, and the accepting side keeps waiting for the right peer.
+/// Forms the ring: listen on our own endpoint (and, for a loopback endpoint, on its Unix socket) and accept the left
+/// neighbour, connect to the right neighbour, retrying until the deadline. Both sides present (rank, world size,
+/// chunk size, session token); anything that does not match is turned away with a reason, and the accepting side
+/// keeps waiting for the right peer.
 /// </summary>
 internal static class TcpRendezvous
 {
@@ -24,18 +25,13 @@ internal static class TcpRendezvous
         int world = endpoints.Count;
         int right = (rank + 1) % world, left = (rank - 1 + world) % world;
         using var cts = new CancellationTokenSource(options.ConnectTimeout);
-        var listener = new Socket(endpoints[rank].AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        var listeners = new List<Socket>();
         try
         {
-            Configure(listener, options);
-            listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            try { listener.Bind(endpoints[rank]); }
-            catch (SocketException e)
-            {
-                throw new IOException($"rank {rank}: cannot listen on {endpoints[rank]}: {e.Message}", e);
-            }
-            listener.Listen(16);
-            var accept = Task.Run(() => AcceptLeft(listener, rank, left, world, options, cts.Token));
+            listeners.Add(Listen(endpoints[rank], endpoints[rank], rank, options));
+            // The left neighbour takes the Unix socket when it sees a loopback endpoint, a remote one takes TCP.
+            if (UsesUnixSocket(endpoints[rank], options)) listeners.Add(Listen(UnixEndPoint(endpoints[rank]), endpoints[rank], rank, options));
+            var accept = Task.Run(() => AcceptLeftOnAny(listeners, rank, left, world, options, cts.Token));
             var connect = Task.Run(() => ConnectRight(endpoints[right], rank, right, world, options, cts.Token));
             try
             {
@@ -56,7 +52,32 @@ internal static class TcpRendezvous
         }
         finally
         {
+            foreach (var listener in listeners) listener.Dispose();
+        }
+    }
+
+    static bool UsesUnixSocket(IPEndPoint endpoint, TcpCollectiveOptions options) =>
+        options.UnixSocketsOnLoopback && IPAddress.IsLoopback(endpoint.Address);
+
+    /// <summary>Abstract-namespace name (no file to clean up; freed when the process dies), one per TCP endpoint.</summary>
+    static UnixDomainSocketEndPoint UnixEndPoint(IPEndPoint endpoint) => new($"\0actorface-collective-{endpoint}");
+
+    static Socket Listen(EndPoint local, IPEndPoint endpoint, int rank, TcpCollectiveOptions options)
+    {
+        var unix = local is UnixDomainSocketEndPoint;
+        var listener = new Socket(local.AddressFamily, SocketType.Stream, unix ? ProtocolType.Unspecified : ProtocolType.Tcp);
+        try
+        {
+            Configure(listener, options);
+            if (!unix) listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            listener.Bind(local);
+            listener.Listen(16);
+            return listener;
+        }
+        catch (SocketException e)
+        {
             listener.Dispose();
+            throw new IOException($"rank {rank}: cannot listen on {endpoint}{(unix ? " (its Unix socket)" : "")}: {e.Message}", e);
         }
     }
 
@@ -81,12 +102,14 @@ internal static class TcpRendezvous
                 throw new TimeoutException($"rank {rank}: could not connect to rank {right} at {endpoint} within " +
                                            $"{options.ConnectTimeout.TotalSeconds:0.#} s; last error: {last}" +
                                            (rejection != null && rejection != last ? $"; {rejection}" : ""));
-            var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            var unix = UsesUnixSocket(endpoint, options);
+            var socket = unix ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
+                              : new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             try
             {
                 Configure(socket, options);
-                socket.NoDelay = true;
-                await socket.ConnectAsync(endpoint, ct);
+                if (!unix) socket.NoDelay = true;
+                await socket.ConnectAsync(unix ? UnixEndPoint(endpoint) : endpoint, ct);
                 await WriteHello(socket, rank, world, options, ct);
                 var (ok, peerRank, reason) = await ReadHello(socket, world, options, ct);
                 if (ok && peerRank != right) { ok = false; reason = $"{endpoint} is rank {peerRank}, expected rank {right}"; }
@@ -117,6 +140,18 @@ internal static class TcpRendezvous
         }
     }
 
+    static async Task<Connection> AcceptLeftOnAny(IReadOnlyList<Socket> listeners, int rank, int left, int world,
+                                                  TcpCollectiveOptions options, CancellationToken ct)
+    {
+        if (listeners.Count == 1) return await AcceptLeft(listeners[0], rank, left, world, options, ct);
+        using var first = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var accepts = listeners.Select(l => AcceptLeft(l, rank, left, world, options, first.Token)).ToList();
+        var winner = await Task.WhenAny(accepts);
+        first.Cancel();
+        foreach (var other in accepts.Where(a => a != winner)) Cleanup(other);
+        return await winner;
+    }
+
     static async Task<Connection> AcceptLeft(Socket listener, int rank, int left, int world, TcpCollectiveOptions options, CancellationToken ct)
     {
         while (true)
@@ -124,7 +159,7 @@ internal static class TcpRendezvous
             var socket = await listener.AcceptAsync(ct);
             try
             {
-                socket.NoDelay = true;
+                if (socket.ProtocolType == ProtocolType.Tcp) socket.NoDelay = true;
                 using var hello = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 hello.CancelAfter(TimeSpan.FromSeconds(5)); // a silent stranger must not block the real peer
                 var (ok, peerRank, reason) = await ReadHello(socket, world, options, hello.Token);

@@ -77,6 +77,8 @@ internal sealed unsafe class TcpRingLink : IDisposable
         lock (sync) Monitor.PulseAll(sync);
     }
 
+    public (AddressFamily ToRight, AddressFamily FromLeft) Families => (toRight.AddressFamily, fromLeft.AddressFamily);
+
     public void Enqueue(byte* data, FrameHeader header)
     {
         lock (sync)

@@ -7,12 +7,17 @@ namespace ActorFace.Model.Runtime;
 /// glibc's malloc hands every block above its mmap threshold (32 MB at most) back to the kernel on free,
 /// so each libtorch training step faults gigabytes of activations in again: measured 3-4x slower for an
 /// IResNet-18 step. Telling malloc to never mmap and never trim keeps freed blocks in the heap for reuse.
+/// That alone only helps the main thread: every other thread (actors, thread-pool continuations) gets its own
+/// arena, whose heaps are capped at 64 MiB, and glibc mmaps bigger blocks for them whatever M_MMAP_MAX says, then
+/// unmaps them on free (a 1M-class Partial FC step on a pool thread spent 5 of its 11 s refaulting its 2 GB
+/// gradient, ~11 µs per page in this VM). So there is one arena for all threads.
 /// On by default for every process that loads this assembly; ACTORFACE_MALLOC=default turns it off.
 /// </summary>
 public static class MallocTuning
 {
     const int M_TRIM_THRESHOLD = -1;
     const int M_MMAP_MAX = -4;
+    const int M_ARENA_MAX = -8;
 
     [DllImport("libc", EntryPoint = "mallopt")]
     static extern int mallopt(int param, int value);
@@ -36,7 +41,7 @@ public static class MallocTuning
             }
             try
             {
-                Applied = mallopt(M_MMAP_MAX, 0) == 1 & mallopt(M_TRIM_THRESHOLD, int.MaxValue) == 1;
+                Applied = mallopt(M_ARENA_MAX, 1) == 1 & mallopt(M_MMAP_MAX, 0) == 1 & mallopt(M_TRIM_THRESHOLD, int.MaxValue) == 1;
                 Mode = Applied ? "keep-memory" : "glibc-default";
             }
             catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using ActorFace.Model.Collectives;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -241,4 +242,30 @@ public sealed class LocalCollectiveTests : CollectiveContractTests
 public sealed class TcpCollectiveTests : CollectiveContractTests
 {
     protected override ICollective[] CreateWorld(int worldSize, TimeSpan? timeout = null) => CollectiveWorlds.Tcp(worldSize, timeout);
+
+    [Fact]
+    public void LoopbackRanksTalkOverUnixSocketsUnlessTurnedOff()
+    {
+        foreach (var (unix, family) in new[] { (true, AddressFamily.Unix), (false, AddressFamily.InterNetwork) })
+        {
+            var world = CollectiveWorlds.Tcp(3, unixSockets: unix);
+            try
+            {
+                Assert.All(world, c => Assert.Equal((family, family), ((TcpCollective)c).Transports));
+                var sums = CollectiveWorlds.Run(world, c => { var t = torch.full(4097, c.Rank + 1f); c.AllReduce(t); return t; });
+                Assert.All(sums, t => Assert.Equal(6f * 4097, t.sum().item<float>()));
+            }
+            finally
+            {
+                CollectiveWorlds.DisposeAll(world);
+            }
+        }
+    }
+}
+
+/// <summary>The same contract with the Unix-socket shortcut off: what ranks on different hosts use.</summary>
+public sealed class TcpSocketCollectiveTests : CollectiveContractTests
+{
+    protected override ICollective[] CreateWorld(int worldSize, TimeSpan? timeout = null) =>
+        CollectiveWorlds.Tcp(worldSize, timeout, unixSockets: false);
 }

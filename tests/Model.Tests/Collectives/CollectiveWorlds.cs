@@ -21,8 +21,11 @@ public static class CollectiveWorlds
         return endpoints;
     }
 
-    /// <summary>A TCP world over loopback whose ranks live on threads of this process; small frames exercise pipelining.</summary>
-    public static ICollective[] Tcp(int worldSize, TimeSpan? timeout = null, int chunkBytes = 1024, string token = "test")
+    /// <summary>
+    /// A tcp-backend world over loopback whose ranks live on threads of this process; small frames exercise
+    /// pipelining. The links are Unix domain sockets unless <paramref name="unixSockets"/> is false.
+    /// </summary>
+    public static ICollective[] Tcp(int worldSize, TimeSpan? timeout = null, int chunkBytes = 1024, string token = "test", bool unixSockets = true)
     {
         var endpoints = FreeLoopbackEndpoints(worldSize);
         var options = new TcpCollectiveOptions
@@ -31,6 +34,7 @@ public static class CollectiveWorlds
             ConnectTimeout = TimeSpan.FromSeconds(20),
             ChunkBytes = chunkBytes,
             SessionToken = token,
+            UnixSocketsOnLoopback = unixSockets,
         };
         var tasks = Enumerable.Range(0, worldSize)
             .Select(r => Task.Factory.StartNew(() => (ICollective)TcpCollective.Connect(r, endpoints, options), TaskCreationOptions.LongRunning))

@@ -20,10 +20,15 @@ public static class BenchAllReduceCommand
         var worlds = new Option<int[]>("--world") { Description = "world sizes to measure", DefaultValueFactory = _ => new[] { 2, 3 }, AllowMultipleArgumentsPerToken = true };
         var mib = new Option<int>("--mib") { Description = "tensor size in MiB", DefaultValueFactory = _ => 64 };
         var iterations = new Option<int>("--iterations") { Description = "timed all-reduces per world", DefaultValueFactory = _ => 10 };
-        var chunkKib = new Option<int>("--chunk-kib") { Description = "tcp frame size in KiB", DefaultValueFactory = _ => 512 };
+        var chunkKib = new Option<int>("--chunk-kib") { Description = "tcp frame size in KiB", DefaultValueFactory = _ => 1024 };
+        var transport = new Option<string>("--transport")
+        {
+            Description = "tcp backend between the rank processes: unix (Unix domain sockets, the default on loopback) or tcp",
+            DefaultValueFactory = _ => "unix",
+        };
         var rank = new Option<int>("--rank") { Hidden = true, DefaultValueFactory = _ => -1 };
         var endpoints = new Option<string>("--endpoints") { Hidden = true, DefaultValueFactory = _ => "" };
-        foreach (var o in new Option[] { backend, worlds, mib, iterations, chunkKib, rank, endpoints }) command.Options.Add(o);
+        foreach (var o in new Option[] { backend, worlds, mib, iterations, chunkKib, transport, rank, endpoints }) command.Options.Add(o);
 
         command.SetAction(parse =>
         {
@@ -32,13 +37,15 @@ public static class BenchAllReduceCommand
             int size = parse.GetValue(mib), iters = parse.GetValue(iterations), chunk = parse.GetValue(chunkKib);
             if (size < 1 || iters < 1 || chunk < 1 || ws.Length == 0 || ws.Any(w => w < 1 || w > 64))
                 return Error("--mib, --iterations and --chunk-kib must be >= 1 and every --world in [1, 64]");
+            var via = parse.GetValue(transport)!;
+            if (via is not ("unix" or "tcp")) return Error($"unknown --transport '{via}' (expected unix or tcp)");
             long bytes = (long)size << 20;
-            var options = new TcpCollectiveOptions { ChunkBytes = chunk * 1024, SessionToken = "bench" };
+            var options = new TcpCollectiveOptions { ChunkBytes = chunk * 1024, SessionToken = "bench", UnixSocketsOnLoopback = via == "unix" };
             int r = parse.GetValue(rank);
             if (r >= 0) return RunRank(r, parse.GetValue(endpoints)!, options, bytes, iters);
             return b switch
             {
-                "tcp" => LoopbackBaseline(bytes) + ws.Select(w => RunTcpWorld(w, size, iters, chunk)).FirstOrDefault(code => code != 0),
+                "tcp" => LoopbackBaseline(bytes) + ws.Select(w => RunTcpWorld(w, size, iters, chunk, via)).FirstOrDefault(code => code != 0),
                 "local" => ws.Select(w => RunLocalWorld(w, bytes, iters)).FirstOrDefault(code => code != 0),
                 _ => Error($"unknown --backend '{b}' (expected tcp or local)"),
             };
@@ -107,15 +114,15 @@ public static class BenchAllReduceCommand
         var endpoints = endpointList.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(IPEndPoint.Parse).ToList();
         using var c = TcpCollective.Connect(rank, endpoints, options);
         var result = CollectiveBenchmark.AllReduce(c, bytes, iterations);
-        if (rank == 0) Console.WriteLine($"tcp {result}");
+        if (rank == 0) Console.WriteLine($"tcp ({(options.UnixSocketsOnLoopback ? "unix sockets" : "tcp sockets")}) {result}");
         return 0;
     }
 
-    static int RunTcpWorld(int world, int mib, int iterations, int chunkKib)
+    static int RunTcpWorld(int world, int mib, int iterations, int chunkKib, string transport)
     {
         var endpointList = SelfProcess.LoopbackEndpoints(world);
         var children = Enumerable.Range(0, world).Select(r => SelfProcess.Start(new[] { "bench", "allreduce", "--rank", r.ToString(),
-            "--endpoints", endpointList, "--mib", mib.ToString(), "--iterations", iterations.ToString(), "--chunk-kib", chunkKib.ToString() })).ToList();
+            "--endpoints", endpointList, "--mib", mib.ToString(), "--iterations", iterations.ToString(), "--chunk-kib", chunkKib.ToString(), "--transport", transport })).ToList();
         int failed = 0;
         foreach (var (child, r) in children.Select((c, r) => (c, r)))
         {

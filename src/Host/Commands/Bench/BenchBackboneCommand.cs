@@ -83,7 +83,7 @@ public static class BenchBackboneCommand
         using var sgd = train ? optim.SGD(model.parameters(), 0.1, momentum: 0.9, weight_decay: 5e-4) : null;
         if (train) model.train(); else model.eval();
 
-        var times = new List<double>();
+        List<double> times = [], forwards = [], backwards = [];
         for (int i = 0; i < warmup + steps; i++)
         {
             var sw = Stopwatch.StartNew();
@@ -93,7 +93,9 @@ public static class BenchBackboneCommand
                 {
                     sgd!.zero_grad();
                     var embeddings = model.forward(images);
+                    var forward = sw.Elapsed.TotalSeconds;
                     embeddings.pow(2).mean().backward();
+                    if (i >= warmup) { forwards.Add(forward); backwards.Add(sw.Elapsed.TotalSeconds - forward); }
                     sgd.step();
                 }
                 else
@@ -105,14 +107,18 @@ public static class BenchBackboneCommand
         var median = BenchResult.Median(times);
         var flopsPerStep = GigaMacs[network] * 1e9 * 2 * (train ? 3 : 1) * batch;
         var achieved = flopsPerStep / median / 1e9;
-        var peak = GemmPeak.GflopsPerSecond(bf16 ? ScalarType.BFloat16 : ScalarType.Float32);
+        var gemm = GemmPeak.Measure(bf16 ? ScalarType.BFloat16 : ScalarType.Float32);
+        var peak = gemm.Peak;
         return new BenchResult("backbone", new Dictionary<string, object>
         {
             ["network"] = network, ["mode"] = train ? "train" : "infer", ["dtype"] = bf16 ? "bf16" : "fp32", ["batch"] = batch,
             ["threads"] = torch.get_num_threads(), ["malloc"] = MallocTuning.Mode,
             ["step_s"] = Math.Round(median, 4), ["samples_per_s"] = Math.Round(batch / median, 2),
+            ["forward_s"] = Math.Round(train ? BenchResult.Median(forwards) : median, 4),
+            ["backward_s"] = Math.Round(train ? BenchResult.Median(backwards) : 0, 4),
             ["peak_rss_mib"] = ProcessMemory.PeakRssBytes() >> 20,
             ["gflops"] = Math.Round(achieved, 1), ["gemm_peak_gflops"] = Math.Round(peak, 1),
+            ["gemm_native_gflops"] = Math.Round(gemm.Native, 1),
             ["fraction_of_peak"] = Math.Round(achieved / peak, 3),
         });
     }
