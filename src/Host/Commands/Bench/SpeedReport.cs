@@ -47,7 +47,8 @@ public static class SpeedReport
             flags = all.Where(f => f is "avx2" or "fma" or "avx512f" or "avx512_bf16" or "avx512_vnni" or "amx_bf16" or "amx_tile").ToList();
         }
         catch (IOException) { }
-        var bf16Note = flags.Contains("avx512_bf16") || flags.Contains("amx_bf16") ? "" : " (no avx512_bf16/amx: bf16 GEMMs are emulated and may be slower than fp32)";
+        var bf16Note = ActorFace.Model.Backbones.CpuBf16.IsNative ? " (bf16 native)"
+            : " (bf16 emulated: float32 kernels on bf16-rounded operands, no faster than fp32)";
         return $"{model}, {Environment.ProcessorCount} logical cores, flags [{string.Join(' ', flags)}]{bf16Note}, " +
                $"libtorch threads {torch.get_num_threads()}, TorchSharp {typeof(torch).Assembly.GetName().Version}, libtorch {LibTorchLocation()}";
     }
