@@ -53,8 +53,9 @@ public static class AkkaRemoteTls
         """);
 
     /// <summary>The actor-system setup that makes Akka.Remote present <paramref name="credentials"/> and trust only
-    /// peers that <see cref="TlsCredentials.Validate"/> accepts (refusals are logged with the reason).</summary>
-    public static DotNettySslSetup Setup(TlsCredentials credentials)
+    /// peers that <see cref="TlsCredentials.Validate"/> accepts (refusals are logged with the reason and passed to
+    /// <paramref name="refused"/>).</summary>
+    public static DotNettySslSetup Setup(TlsCredentials credentials, Action<string>? refused = null)
     {
         ArgumentNullException.ThrowIfNull(credentials);
         bool Validate(System.Security.Cryptography.X509Certificates.X509Certificate2? certificate,
@@ -62,6 +63,7 @@ public static class AkkaRemoteTls
         {
             if (credentials.Validate(certificate, errors, out var reason)) return true;
             log.Warning("Akka.Remote TLS: refused {0}: {1}", peer, reason);
+            refused?.Invoke($"{peer}: {reason}");
             return false;
         }
         return new DotNettySslSetup(credentials.Certificate, suppressValidation: false, requireMutualAuthentication: true,
@@ -69,8 +71,8 @@ public static class AkkaRemoteTls
     }
 
     /// <summary>Creates an actor system whose remoting runs over mutual TLS with <paramref name="credentials"/>.</summary>
-    public static ActorSystem CreateSystem(string name, Config config, TlsCredentials credentials) =>
-        ActorSystem.Create(name, BootstrapSetup.Create().WithConfig(EnableSsl.WithFallback(config)).And(Setup(credentials)));
+    public static ActorSystem CreateSystem(string name, Config config, TlsCredentials credentials, Action<string>? refused = null) =>
+        ActorSystem.Create(name, BootstrapSetup.Create().WithConfig(EnableSsl.WithFallback(config)).And(Setup(credentials, refused)));
 
     static string Quote(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
 }

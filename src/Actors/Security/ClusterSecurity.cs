@@ -2,7 +2,6 @@ using System.Net;
 using ActorFace.Model.Collectives;
 using ActorFace.Model.Security;
 using Akka.Actor;
-using Akka.Actor.Setup;
 using Akka.Configuration;
 
 namespace ActorFace.Actors.Security;
@@ -57,8 +56,14 @@ public sealed class ClusterSecurity : IDisposable
     public ActorSystem CreateSystem(string name, Config config)
     {
         if (Tls == null) return ActorSystem.Create(name, config);
-        return ActorSystem.Create(name, BootstrapSetup.Create().WithConfig(AkkaRemoteTls.EnableSsl.WithFallback(config)).And(AkkaRemoteTls.Setup(Tls)));
+        return AkkaRemoteTls.CreateSystem(name, config, Tls, reason => Volatile.Write(ref _lastRefusal, reason));
     }
+
+    private string? _lastRefusal;
+
+    /// <summary>The last peer this node's Akka.Remote refused at the TLS handshake, with the reason (null = none):
+    /// a node that cannot join says why, since Akka's own log may end before the warning is written.</summary>
+    public string? LastRefusal => Volatile.Read(ref _lastRefusal);
 
     /// <summary>
     /// The options of one rank of a TCP collective: checks the whole ring (<see cref="NetworkExposure.CheckCollective"/>),

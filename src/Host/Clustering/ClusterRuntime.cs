@@ -35,6 +35,7 @@ public static class ClusterRuntime
             {
                 var hint = security.Enabled
                     ? " With cluster security on, a node whose secret or certificate the seed does not accept is refused at the TLS handshake: check that every node uses the same cluster secret / CA."
+                      + (security.LastRefusal is { } refusal ? $" This node refused {refusal}." : "")
                     : " If the cluster runs with a cluster secret or TLS, this node must use it too (docs/security.md).";
                 return new TrainingEnded(false, e.Message + hint, 0);
             }

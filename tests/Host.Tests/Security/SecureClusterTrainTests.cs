@@ -40,9 +40,12 @@ public sealed class SecureClusterTrainTests : IDisposable
         var rogue = certs.IssueNode(certs.CreateCa("rogue-ca"), "intruder");
         var port = ActorfaceProcess.FreePort();
         string[] common = [.. Tiny, "--seed-nodes", $"akka.tcp://actorface@127.0.0.1:{port}"];
-        string[] intruder = [.. common, "--set", "cluster.join_timeout=6s"];
+        string[] intruder = [.. common, "--set", "cluster.join_timeout=10s"];
         using var seed = new ActorfaceProcess([.. common, .. good, "--output", output, "--port", port.ToString(CultureInfo.InvariantCulture), "--set", "cluster.join_timeout=60s"]);
-        // Started before the legitimate member, so they knock while the seed waits for its second rank.
+        // Started once the seed listens and before the legitimate member, so they knock while the seed waits for its
+        // second rank (on a busy machine a process may take seconds to start: an intruder started with the seed could
+        // give up before the seed even listened).
+        await seed.WaitForOutputAsync("Akka.Remote listens on", TimeSpan.FromMinutes(1));
         using var wrongSecret = new ActorfaceProcess([.. intruder, "--set", "cluster.secret_file=" + SecretFile("other-secret"), "--output", Path.Combine(_dir, "i1")]);
         using var untrustedCertificate = new ActorfaceProcess([.. intruder, .. Tls(rogue), "--output", Path.Combine(_dir, "i2")]);
         using var member = new ActorfaceProcess([.. common, .. good, "--output", output, "--set", "cluster.join_timeout=60s"]);
@@ -53,6 +56,10 @@ public sealed class SecureClusterTrainTests : IDisposable
             Assert.Contains("ERR error: could not join the cluster through seed node(s)", p.Output);
             Assert.Contains("refused at the TLS handshake", p.Output);
         }
+        // In TLS 1.3 the client judges the server's certificate first, so each intruder's error names the reason.
+        Assert.Contains("This node refused", wrongSecret.Output);
+        Assert.Contains("was not made from this cluster's secret", wrongSecret.Output);
+        Assert.Matches("This node refused .*does not chain to the pinned CA", untrustedCertificate.Output);
         Assert.True(await seed.WaitAsync(TimeSpan.FromMinutes(3)) == 0, seed.Output);
         Assert.True(await member.WaitAsync(TimeSpan.FromMinutes(1)) == 0, member.Output);
 
