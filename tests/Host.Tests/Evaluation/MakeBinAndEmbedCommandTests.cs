@@ -1,6 +1,6 @@
 using System.Text.Json;
 using ActorFace.Model.Evaluation;
-using ActorFace.Tests;
+using ActorFace.Model.Tests.Evaluation;
 using SkiaSharp;
 
 namespace ActorFace.Host.Tests.Evaluation;
@@ -11,8 +11,7 @@ public class MakeBinAndEmbedCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(dir, true);
 
-    static RgbImage Face(int seed, int w = 112, int h = 112) =>
-        new(w, h, Enumerable.Range(0, w * h * 3).Select(i => (byte)((i / 3 % w) * 2 + (i / 3 / w) + seed * 37 + i % 3 * 50)).ToArray());
+    static RgbImage Face(int seed, int w = 112, int h = 112) => SyntheticEvalInputs.Face(seed, w, h);
 
     [Fact]
     public void MakeBinWritesALoadableBin()
@@ -44,7 +43,7 @@ public class MakeBinAndEmbedCommandTests : IDisposable
         Directory.CreateDirectory(imgs);
         File.WriteAllBytes(Path.Combine(imgs, "a.png"), FaceImageCodec.Encode(Face(1), SKEncodedImageFormat.Png));
         File.WriteAllBytes(Path.Combine(imgs, "b.png"), FaceImageCodec.Encode(Face(2, 100, 120), SKEncodedImageFormat.Png));
-        var model = SharedPaths.Data("models/fr_feature.onnx");
+        var model = SyntheticEvalInputs.TinyModel(dir); // the command, not a model's numbers, is under test
         var npy = Path.Combine(dir, "e.npy");
 
         var (code, _, err) = CommandRunner.Run("embed", "--onnx", model, "--out", npy, imgs);
@@ -52,19 +51,19 @@ public class MakeBinAndEmbedCommandTests : IDisposable
         Assert.Contains("b.png is 100x120, resized", err);
         var matrix = EmbeddingFiles.ReadNpy(npy);
         Assert.Equal(2, matrix.GetLength(0));
-        Assert.Equal(512, matrix.GetLength(1));
+        Assert.Equal(TinyOnnxModel.BlockMaxDimensions, matrix.GetLength(1));
 
         var json = CommandRunner.Run("embed", "--onnx", model, "--json", imgs);
         var rows = JsonDocument.Parse(json.Out).RootElement;
         Assert.EndsWith("a.png", rows[0].GetProperty("file").GetString());
         var first = rows[0].GetProperty("embedding").EnumerateArray().Select(e => e.GetSingle()).ToArray();
-        Assert.Equal(Enumerable.Range(0, 512).Select(j => matrix[0, j]), first);
+        Assert.Equal(Enumerable.Range(0, TinyOnnxModel.BlockMaxDimensions).Select(j => matrix[0, j]), first);
 
         var csv = Path.Combine(dir, "e.csv");
         Assert.Equal(0, CommandRunner.Run("embed", "--onnx", model, "--out", csv, "--normalize", imgs).Code);
         var lines = File.ReadAllLines(csv);
         Assert.Equal(3, lines.Length);
-        Assert.Equal(513, lines[1].Split(',').Length);
+        Assert.Equal(TinyOnnxModel.BlockMaxDimensions + 1, lines[1].Split(',').Length);
     }
 
     [Fact]
@@ -82,7 +81,7 @@ public class MakeBinAndEmbedCommandTests : IDisposable
         var marks = Path.Combine(dir, "marks.txt");
         File.WriteAllText(marks, "loose.png " + string.Join(" ", Enumerable.Range(0, 5).Select(i =>
             $"{(t[i, 0] + 9).ToString(System.Globalization.CultureInfo.InvariantCulture)} {(t[i, 1] + 17).ToString(System.Globalization.CultureInfo.InvariantCulture)}")) + " 0.99\n");
-        var model = SharedPaths.Data("models/fr_feature.onnx");
+        var model = SyntheticEvalInputs.TinyModel(dir); // the command, not a model's numbers, is under test
 
         var direct = CommandRunner.Run("embed", "--onnx", model, "--json", crop);
         var aligned = CommandRunner.Run("embed", "--onnx", model, "--json", "--landmarks", marks, looseFile);
@@ -101,7 +100,7 @@ public class MakeBinAndEmbedCommandTests : IDisposable
     {
         var broken = Path.Combine(dir, "broken.jpg");
         File.WriteAllBytes(broken, new byte[] { 0xff, 0xd8, 1, 2, 3 });
-        var (code, _, err) = CommandRunner.Run("embed", "--onnx", SharedPaths.Data("models/fr_feature.onnx"), broken);
+        var (code, _, err) = CommandRunner.Run("embed", "--onnx", SyntheticEvalInputs.TinyModel(dir), broken);
         Assert.Equal(2, code);
         Assert.Contains(broken, err);
     }

@@ -4,10 +4,10 @@ using ActorFace.Host.Monitoring;
 
 namespace ActorFace.Host.Tests.Monitoring;
 
-/// <summary>The dashboard page rendered by a real headless Chromium (CI installs it: apt-get install -y chromium).</summary>
+/// <summary>The dashboard page rendered by a real headless Chromium (CI installs it; without it a user gets a skip).</summary>
 public class StatusPageScreenshotTests
 {
-    private const string Chromium = "/usr/bin/chromium";
+    private const string Chromium = ChromiumFactAttribute.Path;
 
     /// <summary>Where the last screenshot is kept for people to look at (the test's temp files are removed).</summary>
     public static string ScreenshotPath => Path.Combine(Path.GetTempPath(), "actorface-monitor-page.png");
@@ -38,11 +38,10 @@ public class StatusPageScreenshotTests
         return await stdout;
     }
 
-    [Fact]
+    [ChromiumFact]
     public async Task PageShowsThePublishedRanksAndRendersCharts()
     {
-        Assert.True(File.Exists(Chromium),
-            $"{Chromium} is missing: this test needs a headless Chromium (Debian: apt-get update && apt-get install -y chromium)");
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: this test needs a headless Chromium ({ChromiumFactAttribute.Install})");
         await using var server = MonitorHttpServerTests.Serve(SampleSnapshot.State());
         var work = Directory.CreateTempSubdirectory("actorface-chromium-");
         try

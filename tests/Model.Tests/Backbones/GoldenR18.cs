@@ -7,12 +7,21 @@ namespace ActorFace.Model.Tests.Backbones;
 /// <summary>Access to /shared/golden r18 files (produced by arcface_torch's iresnet18 on PyTorch 1.13, CPU).</summary>
 static class GoldenR18
 {
-    public static string WeightsPath => SharedPaths.Golden("r18_seed0.pth");
+    // Reference-folder paths for [ReferenceFact(...)]: the tests that read them are skipped where they are absent.
+    public const string WeightsFile = "golden/r18_seed0.pth";
+    public const string ForwardFile = "golden/r18_forward.json";
+    public const string StateDictKeysFile = "golden/r18_state_dict_keys.json";
 
-    public static JsonElement Forward { get; } = Parse("r18_forward.json");
-    public static JsonElement StateDictKeys { get; } = Parse("r18_state_dict_keys.json");
+    static readonly Lazy<JsonElement> forward = new(() => Parse(ForwardFile));
+    static readonly Lazy<JsonElement> stateDictKeys = new(() => Parse(StateDictKeysFile));
 
-    static JsonElement Parse(string file) => JsonDocument.Parse(File.ReadAllText(SharedPaths.Golden(file))).RootElement.Clone();
+    public static string WeightsPath => SharedPaths.Reference(WeightsFile);
+
+    // Lazy: Input() must not touch the reference folder (tests without it use the same fixed input).
+    public static JsonElement Forward => forward.Value;
+    public static JsonElement StateDictKeys => stateDictKeys.Value;
+
+    static JsonElement Parse(string relative) => JsonDocument.Parse(File.ReadAllText(SharedPaths.Reference(relative))).RootElement.Clone();
 
     /// <summary>The json's input_formula: x[b,c,h,w] = f32((((i*7919 + 104729*b) % 2001) - 1000) / 1000), i = c*112*112 + h*112 + w.</summary>
     public static Tensor Input(int batch)

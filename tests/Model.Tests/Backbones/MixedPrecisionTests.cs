@@ -1,4 +1,5 @@
 using ActorFace.Model.Backbones;
+using ActorFace.Tests;
 using TorchSharp;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
@@ -15,7 +16,7 @@ public class MixedPrecisionTests(ITestOutputHelper output)
         Assert.Equal(ScalarType.Float16, MixedPrecision.HalfTypeFor(new Device(DeviceType.CUDA, 0)));
     }
 
-    [Fact]
+    [ReferenceFact(GoldenR18.WeightsFile)]
     public void R18Fp16TrunkTracksFp32()
     {
         using var full = BackboneFactory.Create("r18");

@@ -1,5 +1,6 @@
 using ActorFace.Model.Backbones;
 using ActorFace.Model.Backbones.Weights;
+using ActorFace.Tests;
 using TorchSharp;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
@@ -18,7 +19,7 @@ public class R18GoldenTests(ITestOutputHelper output)
         return model;
     }
 
-    [Fact]
+    [ReferenceFact(GoldenR18.StateDictKeysFile)]
     public void StateDictKeysShapesAndDtypesMatchPyTorch()
     {
         using var model = BackboneFactory.Create("r18");
@@ -60,7 +61,7 @@ public class R18GoldenTests(ITestOutputHelper output)
         Assert.True(model.named_parameters().Single(p => p.name == "features.bias").parameter.requires_grad);
     }
 
-    [Fact]
+    [ReferenceFact(GoldenR18.WeightsFile, GoldenR18.StateDictKeysFile)]
     public void LoadsGoldenWeightsExactly()
     {
         using var model = LoadedR18();
@@ -76,7 +77,7 @@ public class R18GoldenTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
+    [ReferenceFact(GoldenR18.WeightsFile, GoldenR18.ForwardFile)]
     public void EvalForwardMatchesPyTorch()
     {
         using var model = LoadedR18();
@@ -98,7 +99,7 @@ public class R18GoldenTests(ITestOutputHelper output)
         Assert.True(worst < Tolerance, $"eval output error {worst:E3} exceeds {Tolerance}");
     }
 
-    [Fact]
+    [ReferenceFact(GoldenR18.WeightsFile, GoldenR18.ForwardFile)]
     public void TrainForwardBackwardAndRunningStatsMatchPyTorch()
     {
         using var model = LoadedR18();

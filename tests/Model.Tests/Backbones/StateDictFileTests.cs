@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Text;
 using ActorFace.Model.Backbones;
 using ActorFace.Model.Backbones.Weights;
+using ActorFace.Tests;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -25,7 +26,7 @@ public sealed class StateDictFileTests : IDisposable
         return bytes;
     }
 
-    [Fact]
+    [ReferenceFact(GoldenR18.WeightsFile)]
     public void SavedR18IsByteIdenticalToTorchSaveOfTheSameWeights()
     {
         using var model = BackboneFactory.Create("r18");

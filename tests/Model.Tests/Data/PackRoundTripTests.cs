@@ -4,12 +4,22 @@ using ActorFace.Tests;
 
 namespace ActorFace.Model.Tests.Data;
 
-/// <summary>ImageFolder -> pack -> read, on 5 real CelebA identities (linked from the shared folder at run time).</summary>
+/// <summary>
+/// ImageFolder -> pack -> read, on generated faces (always) and on 5 real CelebA identities (linked from the reference
+/// folder at run time, skipped where it is absent): the real JPEGs come from another encoder (OpenCV) than ours.
+/// </summary>
 public class PackRoundTripTests
 {
+    const string Synthetic = "synthetic";
+    const string Celeba = "celeba";
+    const string CelebaFolder = "data/celeba-subset-112";
+
+    static string ImageFolder(TempDir dir, string source, int identities) =>
+        source == Celeba ? LinkSubset(dir, identities) : WriteSynthetic(dir, identities);
+
     static string LinkSubset(TempDir dir, int identities)
     {
-        var src = SharedPaths.Data("celeba-subset-112");
+        var src = SharedPaths.Reference(CelebaFolder);
         var root = dir["images"];
         foreach (var id in Directory.GetDirectories(src).Order(StringComparer.Ordinal).Take(identities))
         {
@@ -21,11 +31,41 @@ public class PackRoundTripTests
         return root;
     }
 
-    [Fact]
-    public void PackedInsightFaceLayoutReadsBackSameBytesAndLabels()
+    /// <summary>3 to 6 smooth 112x112 JPEG "faces" per identity (smooth, so one more JPEG generation stays close).</summary>
+    static string WriteSynthetic(TempDir dir, int identities)
+    {
+        var root = dir["images"];
+        for (int id = 0; id < identities; id++)
+        {
+            var folder = Path.Combine(root, $"{7201 + id:D4}");
+            Directory.CreateDirectory(folder);
+            for (int k = 0; k < 3 + id % 4; k++)
+                File.WriteAllBytes(Path.Combine(folder, $"{k:D6}.jpg"), ImageCodec.EncodeJpeg(SmoothFace(id * 10 + k), 112, 112));
+        }
+        return root;
+    }
+
+    static byte[] SmoothFace(int seed)
+    {
+        var rgb = new byte[112 * 112 * 3];
+        for (int y = 0; y < 112; y++)
+            for (int x = 0; x < 112; x++)
+            {
+                double r = Math.Sqrt((x - 56) * (x - 56) + (y - 60) * (y - 60));
+                double face = r < 40 ? 60 * Math.Cos(r / 40 * Math.PI / 2) : 0;
+                for (int c = 0; c < 3; c++)
+                    rgb[(y * 112 + x) * 3 + c] = (byte)Math.Clamp(40 + x + y / 2 + face + (seed * 29 + c * 53) % 70, 0, 255);
+            }
+        return rgb;
+    }
+
+    [Theory]
+    [InlineData(Synthetic)]
+    [ReferenceInlineData(CelebaFolder, Celeba)]
+    public void PackedInsightFaceLayoutReadsBackSameBytesAndLabels(string source)
     {
         using var dir = new TempDir();
-        var folder = new ImageFolderDataset(LinkSubset(dir, 5));
+        var folder = new ImageFolderDataset(ImageFolder(dir, source, 5));
         var summary = RecordIOPacker.Pack(folder.Root, dir["out/train"], new PackOptions());
         Assert.Equal(5, summary.Classes);
         Assert.Equal("5,112,112", File.ReadAllText(dir["out/property"]));
@@ -47,11 +87,13 @@ public class PackRoundTripTests
         Assert.True(PackVerifier.Verify(dir["out/train"]).Ok);
     }
 
-    [Fact]
-    public void ShuffledPlainLayoutKeepsEveryImageOnceWithItsLabel()
+    [Theory]
+    [InlineData(Synthetic)]
+    [ReferenceInlineData(CelebaFolder, Celeba)]
+    public void ShuffledPlainLayoutKeepsEveryImageOnceWithItsLabel(string source)
     {
         using var dir = new TempDir();
-        var folder = new ImageFolderDataset(LinkSubset(dir, 5));
+        var folder = new ImageFolderDataset(ImageFolder(dir, source, 5));
         RecordIOPacker.Pack(folder.Root, dir["s/train"], new PackOptions(Shuffle: true, Seed: 3));
         using var ds = new MXFaceDataset(dir["s/train"]);
         Assert.False(ds.HasHeaderRecord);
@@ -64,11 +106,13 @@ public class PackRoundTripTests
         Assert.True(PackVerifier.Verify(dir["s/train"]).Ok);
     }
 
-    [Fact]
-    public void ConcurrentReadersSeeTheSameRecords()
+    [Theory]
+    [InlineData(Synthetic)]
+    [ReferenceInlineData(CelebaFolder, Celeba)]
+    public void ConcurrentReadersSeeTheSameRecords(string source)
     {
         using var dir = new TempDir();
-        var folder = new ImageFolderDataset(LinkSubset(dir, 3));
+        var folder = new ImageFolderDataset(ImageFolder(dir, source, 3));
         RecordIOPacker.Pack(folder.Root, dir["c/train"], new PackOptions());
         using var ds = new MXFaceDataset(dir["c/train"]);
         var sequential = Enumerable.Range(0, ds.Count).Select(i => ds.ReadRaw(i).Body.ToArray()).ToArray();
@@ -78,11 +122,13 @@ public class PackRoundTripTests
         Assert.Equal(sequential, parallel);
     }
 
-    [Fact]
-    public void ResizeOptionReencodesDecodableFaces()
+    [Theory]
+    [InlineData(Synthetic)]
+    [ReferenceInlineData(CelebaFolder, Celeba)]
+    public void ResizeOptionReencodesDecodableFaces(string source)
     {
         using var dir = new TempDir();
-        var folder = new ImageFolderDataset(LinkSubset(dir, 1));
+        var folder = new ImageFolderDataset(ImageFolder(dir, source, 1));
         RecordIOPacker.Pack(folder.Root, dir["r/train"], new PackOptions(Resize: 112));
         using var ds = new MXFaceDataset(dir["r/train"]);
         Assert.Equal(folder.Count, ds.Count);
@@ -92,11 +138,13 @@ public class PackRoundTripTests
         Assert.Throws<ArgumentException>(() => RecordIOPacker.Pack(folder.Root, dir["r2/train"], new PackOptions(Resize: 128)));
     }
 
-    [Fact]
-    public void VerifyReportsCorruptImage()
+    [Theory]
+    [InlineData(Synthetic)]
+    [ReferenceInlineData(CelebaFolder, Celeba)]
+    public void VerifyReportsCorruptImage(string source)
     {
         using var dir = new TempDir();
-        var folder = new ImageFolderDataset(LinkSubset(dir, 2));
+        var folder = new ImageFolderDataset(ImageFolder(dir, source, 2));
         RecordIOPacker.Pack(folder.Root, dir["v/train"], new PackOptions());
         var rec = File.ReadAllBytes(dir["v/train.rec"]);
         long off = long.Parse(File.ReadAllLines(dir["v/train.idx"])[2].Split('\t')[1]);

@@ -12,9 +12,11 @@ public class RealDataVerificationTests(ITestOutputHelper output)
 {
     static readonly OnnxPreprocessing FrFeature = new(Mean: 127f, Std: 128f, Bgr: false);
 
+    const string ModelFile = "data/models/fr_feature.onnx";
+
     static OnnxFaceEmbedder Model() => new(SharedPaths.Data("models/fr_feature.onnx"), FrFeature);
 
-    [Fact]
+    [ReferenceFact(ModelFile, "data/small_lfw.bin")]
     public void SmallLfwCosinesMatchReference()
     {
         var set = DecodedVerificationSet.Load(SharedPaths.Data("small_lfw.bin"));
@@ -35,7 +37,7 @@ public class RealDataVerificationTests(ITestOutputHelper output)
         Assert.Equal(3.45, run.Result.XNorm, 0.01);
     }
 
-    [Fact]
+    [ReferenceFact(ModelFile, "data/celeba-1200pairs.bin")]
     public void Celeba1200PairsReproducesReferenceAccuracy()
     {
         var set = DecodedVerificationSet.Load(SharedPaths.Data("celeba-1200pairs.bin"));

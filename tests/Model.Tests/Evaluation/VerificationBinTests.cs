@@ -134,7 +134,7 @@ public class VerificationBinTests : IDisposable
         Assert.Contains("broken: image 1", e.Message);
     }
 
-    [Fact]
+    [ReferenceFact("data/small_lfw.bin")]
     public void ReadsSmallLfwNumpyFixture()
     {
         var bin = VerificationBin.Load(SharedPaths.Data("small_lfw.bin"));

@@ -2,6 +2,7 @@ using ActorFace.Model.Collectives;
 using ActorFace.Model.Losses;
 using ActorFace.Model.PartialFC;
 using ActorFace.Model.Tests.PartialFC;
+using ActorFace.Tests;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -9,7 +10,7 @@ namespace ActorFace.Model.Tests.Losses;
 
 public class MarginLossGoldenTests
 {
-    [Theory]
+    [ReferenceTheory("golden/margin_arcface.json", "golden/margin_cosface.json")]
     [InlineData("margin_arcface.json")]
     [InlineData("margin_cosface.json")]
     public void CombinedMarginMatchesGoldenLogitsLossAndGradient(string file)

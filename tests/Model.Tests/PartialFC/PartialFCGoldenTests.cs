@@ -2,6 +2,7 @@ using ActorFace.Model.Collectives;
 using ActorFace.Model.Losses;
 using ActorFace.Model.PartialFC;
 using ActorFace.Model.Training;
+using ActorFace.Tests;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -17,7 +18,7 @@ public class PartialFCGoldenTests
         return new PartialFCShard(layout, (int)g.Number("embedding_size"), margin, options, random, g.Float("weight"));
     }
 
-    [Fact]
+    [ReferenceFact("golden/pfc_sr1.json")]
     public void SampleRateOneMatchesGolden()
     {
         using var scope = NewDisposeScope();
@@ -33,7 +34,7 @@ public class PartialFCGoldenTests
         TensorAssert.Close(g.Float("weight_after_1_sgd_step"), shard.Weight, 1e-5, 1e-4, "pfc_sr1 weight_after_1_sgd_step");
     }
 
-    [Fact]
+    [ReferenceFact("golden/pfc_sr05.json")]
     public void SampleRateHalfWithRecordedRandomValuesMatchesGolden()
     {
         using var scope = NewDisposeScope();
@@ -53,7 +54,7 @@ public class PartialFCGoldenTests
         TensorAssert.Close(g.Float("weight_after_1_sgd_step"), shard.Weight, 1e-5, 1e-4, "pfc_sr05 weight_after_1_sgd_step");
     }
 
-    [Fact]
+    [ReferenceFact("golden/pfc_sr05.json")]
     public void SamplerRemapsLabelsToPositionsInTheSampledSet()
     {
         using var scope = NewDisposeScope();
@@ -65,7 +66,7 @@ public class PartialFCGoldenTests
         Assert.Equal(g.Long("remapped_labels").data<long>().ToArray(), labels.data<long>().ToArray());
     }
 
-    [Fact]
+    [ReferenceFact("golden/pfc_sr05.json")]
     public void TorchGeneratorReproducesTheReferenceDraws()
     {
         // Same libtorch CPU generator as torch.manual_seed(seed); torch.rand(50).

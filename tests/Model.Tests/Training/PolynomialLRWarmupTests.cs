@@ -1,11 +1,12 @@
 using ActorFace.Model.Tests.PartialFC;
 using ActorFace.Model.Training;
+using ActorFace.Tests;
 
 namespace ActorFace.Model.Tests.Training;
 
 public class PolynomialLRWarmupTests
 {
-    [Fact]
+    [ReferenceFact("golden/lr_poly_warmup.json")]
     public void MatchesGoldenSequenceWithPowerTwo()
     {
         var g = new GoldenJson("lr_poly_warmup.json");
