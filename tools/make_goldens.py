@@ -7,7 +7,7 @@
 Nothing of arcface_torch is copied here: its folder is put on sys.path and its backbones, losses.py,
 partial_fc_v2.py and lr_scheduler.py are imported as they are. Seeds and inputs are the ones the C# tests
 assume (see each file's "what"/"notes"). Made with PyTorch 1.13 (Debian python3-torch), where it reproduces
-the two .pth files bit for bit; tests/Model.Tests/Goldens/GoldenScriptTests.cs compares every file numerically.
+the two .pth files bit for bit; tests/Model.Tests/Goldens/MakeGoldensScriptTests.cs compares every file numerically.
 
 vit_t_forward.json also holds the ViT-T embedding of one CelebA face; that entry needs --celeba (the public
 CelebA subset of the reference data) and is left out, with a warning, without it.
@@ -20,7 +20,11 @@ import tempfile
 import types
 import warnings
 
-import torch
+try:
+    import torch
+except ImportError:
+    print(f"make_goldens.py: PyTorch is not installed for {sys.executable} (Debian: apt-get install python3-torch)", file=sys.stderr)
+    sys.exit(2)
 
 FILES = {
     "r18": ["r18_seed0.pth", "r18_state_dict_keys.json", "r18_forward.json"],
@@ -50,11 +54,19 @@ def fixed_input(batch):
 
 
 def write_json(path, data, indent=None):
-    with open(path, "w") as f:
+    with open(path + ".tmp", "w") as f:
         if indent is None:
             json.dump(data, f, separators=(",", ":"))
         else:
             json.dump(data, f, indent=indent)
+    os.replace(path + ".tmp", path)  # never a half-written golden
+
+
+def save_state_dict(model, path):
+    """torch.save names the archive's root folder after the file, so write under the final name in a temp folder."""
+    with tempfile.TemporaryDirectory(dir=os.path.dirname(path) or ".") as tmp:
+        torch.save(model.state_dict(), os.path.join(tmp, os.path.basename(path)))
+        os.replace(os.path.join(tmp, os.path.basename(path)), path)
 
 
 def install_timm_stand_in():
@@ -111,7 +123,7 @@ def make_r18(out):
     from backbones.iresnet import iresnet18
     torch.manual_seed(0)
     model = iresnet18(False, fp16=False, num_features=512)
-    torch.save(model.state_dict(), os.path.join(out, "r18_seed0.pth"))
+    save_state_dict(model, os.path.join(out, "r18_seed0.pth"))
 
     entries = [{"key": k, "shape": list(t.shape), "dtype": str(t.dtype).replace("torch.", ""), "numel": t.numel(),
                 "sum": t.double().sum().item(), "sum_sq": (t.double() ** 2).sum().item(), "first4": floats(t)[:4]}
@@ -165,7 +177,7 @@ def make_vit_t(out, celeba):
     from backbones import get_model
     torch.manual_seed(0)
     model = get_model("vit_t", num_features=512)
-    torch.save(model.state_dict(), os.path.join(out, "vit_t_seed0.pth"))
+    save_state_dict(model, os.path.join(out, "vit_t_seed0.pth"))
     model.eval()
     with torch.no_grad():
         output = model(fixed_input(2))
@@ -177,7 +189,7 @@ def make_vit_t(out, celeba):
             face = ((torch.from_numpy(rgb.copy()).permute(2, 0, 1).float() / 255 - 0.5) / 0.5).unsqueeze(0)
             faces[CELEBA_FACE] = model(face)[0].tolist()
         else:
-            print(f"warning: no --celeba; vit_t_forward.json is written without celeba_faces_eval", file=sys.stderr)
+            print("warning: no --celeba; vit_t_forward.json is written without celeba_faces_eval", file=sys.stderr)
     data = {
         "what": "arcface_torch vit_t = VisionTransformer(img_size=112, patch_size=9, num_classes=512, embed_dim=256, depth=12, num_heads=8, drop_path_rate=0.1, norm_layer='ln', mask_ratio=0.1), torch.manual_seed(0) init (= vit_t_seed0.pth), eval mode (no masking, no drop path), fixed input as r18_forward.json",
         "input_shape": [2, 3, 112, 112],
