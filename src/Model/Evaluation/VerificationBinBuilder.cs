@@ -54,9 +54,12 @@ public static class VerificationBinBuilder
         }
 
         var images = new List<byte[]>(2 * pairs);
-        foreach (var (a, b, _) in chosen) { images.Add(File.ReadAllBytes(a)); images.Add(File.ReadAllBytes(b)); }
+        foreach (var (a, b, _) in chosen) { images.Add(ReadImage(a)); images.Add(ReadImage(b)); }
         var bin = new VerificationBin(name, images, chosen.Select(c => c.Same).ToArray());
         return (bin, new Report(reused, identities.Length, identities.Sum(x => x.Files.Length)));
+
+        static byte[] ReadImage(string path) =>
+            ActorFace.Model.Security.RegularFile.ReadAllBytes(path, "image", FaceImageCodec.MaxFileBytes);
 
         string Take(int id, string? exclude = null)
         {

@@ -21,7 +21,13 @@ public sealed class DecodedVerificationSet
         FacesAndMirrors = faces.Concat(mirrors).ToArray();
     }
 
-    public static DecodedVerificationSet Load(string path) => new(VerificationBin.Load(path));
+    public static DecodedVerificationSet Load(string path)
+    {
+        var bin = VerificationBin.Load(path);
+        if (bin.PairCount < VerificationProtocol.DefaultFolds)
+            throw new InvalidDataException($"{path}: {bin.PairCount} pair(s); the {VerificationProtocol.DefaultFolds}-fold verification protocol needs at least {VerificationProtocol.DefaultFolds}");
+        return new(bin);
+    }
 }
 
 /// <summary>Embeds a decoded set with one embedder and applies <see cref="VerificationProtocol"/>.</summary>
@@ -37,6 +43,7 @@ public static class VerificationRunner
         var clock = Stopwatch.StartNew();
         var raw = embedder.Embed(set.FacesAndMirrors);
         clock.Stop();
+        EmbeddingCheck.RequireFinite(raw, i => $"{set.Name} image {i % set.ImageCount}{(i >= set.ImageCount ? " (mirrored)" : "")}", embedder.Description);
         int n = set.ImageCount;
         var emb0 = new double[n][];
         var emb1 = new double[n][];
