@@ -72,6 +72,13 @@ public static class RegularFile
         return reader.ReadToEnd();
     }
 
+    /// <summary>The file's lines, streamed (index and meta files can be hundreds of megabytes).</summary>
+    public static IEnumerable<string> ReadLines(string path, string what, long maxBytes)
+    {
+        using var reader = new StreamReader(OpenRead(path, what, maxBytes), System.Text.Encoding.UTF8);
+        while (reader.ReadLine() is { } line) yield return line;
+    }
+
     /// <summary>Refuses a non-regular or oversized file without reading it (for readers that take a path, e.g. ONNX Runtime).</summary>
     public static void Require(string path, string what, long maxBytes)
     {

@@ -19,6 +19,7 @@ public sealed class SpecialFileTests : IDisposable
     {
         { "pth", "weights" }, { "bin", "verification bin" }, { "image", "image" }, { "secret", "cluster secret file" },
         { "pem", "TLS certificate" }, { "onnx", "ONNX model" }, { "landmarks", "--landmarks" },
+        { "rec", "RecordIO file" }, { "idx", "RecordIO index" },
     };
 
     static void Read(string reader, string path)
@@ -32,6 +33,8 @@ public sealed class SpecialFileTests : IDisposable
             case "pem": TlsCredentials.FromPemFiles(path, path, path); break;
             case "onnx": new OnnxFaceEmbedder(path).Dispose(); break;
             case "landmarks": FaceImageLoader.ReadLandmarks(path); break;
+            case "rec": new ActorFace.Model.Data.RecordIO.RecordIOReader(path, null).Dispose(); break;
+            case "idx": ActorFace.Model.Data.RecordIO.RecordIndex.Load(path, 1 << 20); break;
         }
     }
 
