@@ -38,12 +38,15 @@ public static class VerificationRunner
         public double ImagesPerSecond => ImagesEmbedded / Math.Max(EmbeddingTime.TotalSeconds, 1e-9);
     }
 
-    public static Timed Run(DecodedVerificationSet set, IFaceEmbedder embedder, int folds = 10)
+    /// <param name="requireFinite">refuse NaN/Inf embeddings (the eval command) instead of scoring them (training's
+    /// callback logs what a diverging run gives; its loss guard decides what to do)</param>
+    public static Timed Run(DecodedVerificationSet set, IFaceEmbedder embedder, int folds = 10, bool requireFinite = false)
     {
         var clock = Stopwatch.StartNew();
         var raw = embedder.Embed(set.FacesAndMirrors);
         clock.Stop();
-        EmbeddingCheck.RequireFinite(raw, i => $"{set.Name} image {i % set.ImageCount}{(i >= set.ImageCount ? " (mirrored)" : "")}", embedder.Description);
+        if (requireFinite)
+            EmbeddingCheck.RequireFinite(raw, i => $"{set.Name} image {i % set.ImageCount}{(i >= set.ImageCount ? " (mirrored)" : "")}", embedder.Description);
         int n = set.ImageCount;
         var emb0 = new double[n][];
         var emb1 = new double[n][];
