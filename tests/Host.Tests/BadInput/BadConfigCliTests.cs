@@ -101,6 +101,16 @@ public sealed class BadConfigCliTests : IDisposable
         Assert.Contains($"error: --set {set}: key 'actorface.{key}' {expected}", output);
     }
 
+    [Theory] // item 6, command-line sizes
+    [InlineData("chaos --processes 100000", "error: --processes must be 2..32")]
+    [InlineData("chaos --timeout 1e400", "--timeout 0..10080 minutes")]
+    [InlineData("make-bin --images . --pairs 2000000000 --out never.bin", "actorface make-bin: --pairs 2000000000: at most 1,000,000")]
+    public async Task SizeLikeOptionsAreBoundedToo(string commandLine, string expected)
+    {
+        var output = await CliRefusal.RunAsync(commandLine.Split(' '));
+        Assert.Contains(expected, output);
+    }
+
     [Fact] // item 7
     public async Task AWorldReadableClusterSecretFileIsRefusedWithTheFix()
     {
