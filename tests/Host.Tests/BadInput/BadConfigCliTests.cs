@@ -7,6 +7,8 @@ namespace ActorFace.Host.Tests.BadInput;
 /// Issue 16, items 1-8: careless or hostile configuration and command lines end `actorface train` (a real process)
 /// with exit code 2 and one line naming the file, key or port, before anything starts.
 /// </summary>
+// One process at a time, but each loads the runtime (and TorchSharp): kept out of the way of the multi-process runs.
+[Collection(RealProcessCollection.Name)]
 public sealed class BadConfigCliTests : IDisposable
 {
     readonly string dir = Directory.CreateTempSubdirectory("af-badconf-").FullName;

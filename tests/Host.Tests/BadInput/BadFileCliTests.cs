@@ -11,6 +11,8 @@ namespace ActorFace.Host.Tests.BadInput;
 /// Issue 16, items 11-14: special files, an empty .bin, a truncated .pth and NaN weights given to the real
 /// `actorface` process end with exit code 2 and one line naming the file and what is wrong, and nothing is written.
 /// </summary>
+// One process at a time, but each loads the runtime (and TorchSharp): kept out of the way of the multi-process runs.
+[Collection(RealProcessCollection.Name)]
 public sealed class BadFileCliTests : IDisposable
 {
     readonly string dir = Directory.CreateTempSubdirectory("af-badfile-").FullName;
