@@ -83,7 +83,8 @@ public static class LocalRunRegistry
         if (!File.Exists(path)) return null;
         try
         {
-            return JsonSerializer.Deserialize<LocalRunInfo>(File.ReadAllText(path), MonitorSnapshotJson.Options)
+            var text = ActorFace.Model.Security.RegularFile.ReadAllText(path, "run registration", 1 << 20);
+            return JsonSerializer.Deserialize<LocalRunInfo>(text, MonitorSnapshotJson.Options)
                    ?? throw new InvalidDataException($"{path}: registry file is 'null'");
         }
         catch (JsonException ex)

@@ -41,9 +41,11 @@ public static class ChaosCommand
         {
             var n = parse.GetValue(processes);
             var k = parse.GetValue(kills);
-            if (n < 2 || k < 0 || parse.GetValue(pauses) < 0 || parse.GetValue(timeout) <= 0)
+            // Bounded: each process is a full training process on this machine, each minute a real wait.
+            if (n is < 2 or > 32 || k is < 0 or > 1000 || parse.GetValue(pauses) is < 0 or > 1000
+                || parse.GetValue(timeout) is not (> 0 and <= 10_080))
             {
-                Console.Error.WriteLine("error: --processes must be >= 2, --kills and --pauses >= 0, --timeout > 0");
+                Console.Error.WriteLine("error: --processes must be 2..32, --kills and --pauses 0..1000, --timeout 0..10080 minutes (a week)");
                 return 2;
             }
             if (!parse.GetValue(restart) && k >= n)

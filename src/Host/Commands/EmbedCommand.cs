@@ -35,6 +35,8 @@ public static class EmbedCommand
             if (p.GetValue(flip)) rows = rows.Take(faces.Count).Select((r, i) => r.Zip(rows[faces.Count + i], (a, b) => a + b).ToArray()).ToArray();
             if (p.GetValue(normalize))
                 rows = rows.Select(r => { double n = Math.Sqrt(r.Sum(v => (double)v * v)); return n == 0 ? r : r.Select(v => (float)(v / n)).ToArray(); }).ToArray();
+            // Never write (or print) NaN embeddings with exit 0: name the image and the model instead.
+            EmbeddingCheck.RequireFinite(rows, i => files[i], model.Source(p));
 
             if (outPath != null)
             {

@@ -17,25 +17,33 @@ internal sealed class EmbedderOptions
     public readonly Option<string?> Weights = new("--weights") { Description = "backbone state dict (.pth, PyTorch zip format)" };
     public readonly Option<int> Batch = new("--batch") { Description = "images per forward pass", DefaultValueFactory = _ => 64 };
 
+    /// <summary>Images per forward pass at most (memory grows with it; throughput does not after a few dozen).</summary>
+    public const int MaxBatch = 4096;
+
     public void AddTo(Command command)
     {
         foreach (var o in new Option[] { Onnx, Mean, Std, Bgr, Network, Weights, Batch }) command.Options.Add(o);
     }
+
+    /// <summary>The model as the user named it, for messages ("--weights x.pth (r50)" or "--onnx m.onnx").</summary>
+    public string Source(ParseResult p) =>
+        p.GetValue(Onnx) is { } onnx ? $"--onnx {onnx}" : $"--weights {p.GetValue(Weights)} ({p.GetValue(Network)})";
 
     /// <summary>Creates the embedder; throws <see cref="ArgumentException"/> with a one-line message for bad choices.</summary>
     public IFaceEmbedder Create(ParseResult p)
     {
         string? onnx = p.GetValue(Onnx), network = p.GetValue(Network), weights = p.GetValue(Weights);
         int batch = p.GetValue(Batch);
-        if (batch <= 0) throw new ArgumentException($"--batch must be positive (got {batch})");
+        if (batch is <= 0 or > MaxBatch) throw new ArgumentException($"--batch {batch}: must be 1..{MaxBatch}");
         if (onnx != null && (network != null || weights != null))
             throw new ArgumentException("give either --onnx or --network/--weights, not both");
         if (onnx != null)
         {
             if (!File.Exists(onnx)) throw new ArgumentException($"--onnx {onnx}: file not found");
-            float std = p.GetValue(Std);
-            if (std == 0) throw new ArgumentException("--std must not be 0");
-            return new OnnxFaceEmbedder(onnx, new OnnxPreprocessing(p.GetValue(Mean), std, p.GetValue(Bgr)), batch);
+            float std = p.GetValue(Std), mean = p.GetValue(Mean);
+            if (std == 0 || !float.IsFinite(std)) throw new ArgumentException($"--std {std}: must be a finite number other than 0");
+            if (!float.IsFinite(mean)) throw new ArgumentException($"--mean {mean}: must be a finite number");
+            return new OnnxFaceEmbedder(onnx, new OnnxPreprocessing(mean, std, p.GetValue(Bgr)), batch);
         }
         if (network == null || weights == null)
             throw new ArgumentException("choose a model: --onnx MODEL.onnx, or --network NAME --weights FILE.pth");

@@ -29,7 +29,7 @@ public static class EvalCommand
             foreach (var path in paths)
             {
                 var set = DecodedVerificationSet.Load(path);
-                var run = VerificationRunner.Run(set, embedder);
+                var run = VerificationRunner.Run(set, embedder, requireFinite: true); // no accuracy from NaN embeddings
                 runs.Add(run);
                 if (!p.GetValue(json)) PrintText(output, run, embedder.Description);
             }

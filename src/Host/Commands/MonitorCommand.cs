@@ -44,6 +44,7 @@ public static class MonitorCommand
                 var (systemName, seedList) = MonitorNode.ParseSeeds(
                     string.IsNullOrWhiteSpace(seedText) ? LocalRunRegistry.Find(parse.GetValue(output)).SeedNodes : [seedText]);
                 var httpText = parse.GetValue(http);
+                if (httpText is not null) HttpEndpoint.RequireFree(HttpEndpoint.Parse(httpText, parse.GetValue(allowRemote)));
                 options = new MonitorOptions(seedList, systemName, parse.GetValue(hostname)!, Port(parse.GetValue(port)),
                     parse.GetValue(once), parse.GetValue(json), Seconds("--wait", parse.GetValue(wait)),
                     Seconds("--join-timeout", parse.GetValue(joinTimeout)), Seconds("--refresh", parse.GetValue(refresh)),

@@ -49,7 +49,7 @@ public static class PackCommand
                                   (summary.InsightFaceLayout ? "InsightFace layout (header + identity records)" : "plain shuffled layout"));
                 return 0;
             }
-            catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException or InvalidDataException)
             {
                 return Error(e.Message);
             }

@@ -45,6 +45,7 @@ public static class TrainCommand
             try
             {
                 endpoint = parse.GetValue(http) is { } h ? HttpEndpoint.Parse(h, parse.GetValue(allowRemote)) : null;
+                if (endpoint is not null) HttpEndpoint.RequireFree(endpoint); // before the cluster starts
             }
             catch (Exception e) when (e is FormatException or ArgumentException)
             {
@@ -65,7 +66,7 @@ public static class TrainCommand
             loaded = TrainingConfigLoader.Load(ResolveConfig(configFile), sets);
             security = SecurityConfig.Load(loaded);
             // Refused before any data is opened or any port is bound (the collective binds on the same host).
-            security.RequireRemote(loaded.Settings.Cluster.Hostname);
+            StartupChecks.RequireProtectedRemote(loaded, security);
             OutputDirectory.EnsureWritable(loaded.Settings.OutputDirectory);
         }
         catch (Exception e) when (e is ConfigException or OutputDirectoryException or ArgumentException)

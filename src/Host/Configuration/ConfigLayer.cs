@@ -64,6 +64,10 @@ public sealed record ConfigLayer(string Source, Akka.Configuration.Config Config
             // Akka's parser loops forever on some malformed input; SafeHocon rejects those first, with a deadline.
             return new ConfigLayer(source, ActorFace.Actors.Security.SafeHocon.Parse(source, hocon));
         }
+        catch (ConfigurationException e) when (e.Message.StartsWith(source + ": ", StringComparison.Ordinal))
+        {
+            throw new ConfigException(e.Message); // SafeHocon's messages already name the source
+        }
         catch (Exception e) when (e is not ConfigException)
         {
             throw new ConfigException($"{source}: not valid HOCON: {e.Message}");

@@ -29,6 +29,11 @@ public static class ConfigValues
                 _ => throw new ArgumentOutOfRangeException(nameof(kind)),
             };
         }
+        catch (NonFiniteException)
+        {
+            throw new ConfigException($"{layer.Source}: key '{path}' must be a finite number, got {Show(value)} " +
+                                      "(NaN and infinity are refused; a literal beyond ±1.7e308, such as 1e400, overflows to infinity)");
+        }
         catch (Exception e) when (e is FormatException or OverflowException or InvalidCastException)
         {
             throw new ConfigException($"{layer.Source}: key '{path}' must be {Describe(kind)}, got {Show(value)}");
@@ -68,8 +73,15 @@ public static class ConfigValues
         return value.GetArray();
     }
 
-    private static double ParseDouble(string s) =>
-        double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture);
+    /// <summary>Finite numbers only: .NET parses 1e400 as +Infinity and accepts "NaN", and a non-finite lr or margin
+    /// passed every range check and broke the run later (JSON cannot carry it).</summary>
+    private static double ParseDouble(string s)
+    {
+        var value = double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture);
+        return double.IsFinite(value) ? value : throw new NonFiniteException();
+    }
+
+    private sealed class NonFiniteException : Exception;
 
     private static bool ParseBool(string s) => s switch
     {

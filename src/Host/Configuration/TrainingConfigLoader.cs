@@ -32,7 +32,7 @@ public static class TrainingConfigLoader
         {
             if (!File.Exists(configFile))
                 throw new ConfigException($"config file '{configFile}' does not exist");
-            layers.Add(ConfigLayer.Parse(configFile, File.ReadAllText(configFile)));
+            layers.Add(ConfigLayer.Parse(configFile, ReadConfigFile(configFile)));
             configName = Path.GetFileNameWithoutExtension(configFile);
         }
         layers.AddRange(EnvironmentLayers(environment ?? Environment.GetEnvironmentVariables()));
@@ -47,6 +47,19 @@ public static class TrainingConfigLoader
             merged = layer.Config.WithFallback(merged);
         var settings = TrainingSettingsBinder.Bind(merged, layers, configName);
         return new LoadedConfig(settings, merged, layers);
+    }
+
+    /// <summary>Largest config file read; job files are a few kilobytes.</summary>
+    public const long MaxConfigBytes = 4L << 20;
+
+    /// <summary>A regular file of at most <see cref="MaxConfigBytes"/> (a FIFO or a device is refused, not read forever).</summary>
+    private static string ReadConfigFile(string path)
+    {
+        try { return ActorFace.Model.Security.RegularFile.ReadAllText(path, "config file", MaxConfigBytes); }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            throw new ConfigException(e.Message);
+        }
     }
 
     /// <summary>`key=value`, key relative to `actorface.` (or starting with `akka.`); value in HOCON syntax.</summary>

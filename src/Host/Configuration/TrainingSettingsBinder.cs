@@ -124,6 +124,11 @@ public static class TrainingSettingsBinder
         r.Require("cluster.max_restarts", s.Cluster.MaxRestarts >= 0, "must be >= 0");
         r.Require("cluster.step_timeout", s.Cluster.StepTimeout >= TimeSpan.Zero, "must be >= 0 (0 = no watchdog)");
         r.Require("cluster.abort_timeout", s.Cluster.AbortTimeout > TimeSpan.Zero, "must be > 0");
+        foreach (var range in ConfigRanges.All)
+        {
+            var value = Convert.ToInt64(r.Get<object>(range.Key));
+            r.Require(range.Key, ConfigRanges.Problem(range, value) is null, ConfigRanges.Problem(range, value) ?? "");
+        }
     }
 
     private sealed class Reader(Akka.Configuration.Config merged, IReadOnlyList<ConfigLayer> layers)

@@ -30,12 +30,28 @@ public static class StateDictFile
             var problems = StateDictMismatch.Find(targets, loaded);
             if (problems != null)
                 throw new InvalidDataException($"{path}: state_dict does not match {module.GetName()}: {problems}");
+            RequireFinite(loaded, path);
             using var _ = no_grad();
             foreach (var t in targets) t.Tensor.copy_(byKey[t.Key]);
         }
         finally
         {
             foreach (var (_, v) in loaded) v.Dispose();
+        }
+    }
+
+    /// <summary>NaN or infinite weights (a diverged run, a corrupt file) only ever produce NaN outputs: refused by name.</summary>
+    static void RequireFinite(IReadOnlyList<(string Key, Tensor Value)> loaded, string path)
+    {
+        foreach (var (key, value) in loaded)
+        {
+            if (!value.is_floating_point() || value.numel() == 0) continue;
+            using var scope = NewDisposeScope();
+            var bad = value.isfinite().logical_not().sum().item<long>();
+            if (bad > 0)
+                throw new InvalidDataException(
+                    $"{path}: tensor '{key}' holds {bad} non-finite value(s) (NaN or infinity) of {value.numel()}; " +
+                    "the weights are broken (a diverged run or a corrupt file) and would only produce NaN embeddings");
         }
     }
 

@@ -57,8 +57,9 @@ public sealed class ImageFolderDataset : IFaceDataset
         if ((uint)index >= (uint)samples.Length) throw new ArgumentOutOfRangeException(nameof(index), index, $"dataset has {samples.Length} samples");
         var (path, label) = samples[index];
         byte[] bytes;
-        try { bytes = File.ReadAllBytes(path); }
-        catch (IOException e) { throw new DataFormatException(path, index, "cannot read image file: " + e.Message, e); }
+        try { bytes = ActorFace.Model.Security.RegularFile.ReadAllBytes(path, "image", ActorFace.Model.Evaluation.FaceImageCodec.MaxFileBytes); }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        { throw new DataFormatException(path, index, "cannot read image file: " + e.Message, e); }
         return new FaceSample(ImageCodec.DecodeRgb112(bytes, path, index), label);
     }
 

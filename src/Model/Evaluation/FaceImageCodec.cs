@@ -11,6 +11,9 @@ public static class FaceImageCodec
     /// <summary>Largest image (pixels) decoded; face photos are far smaller.</summary>
     public const long MaxPixels = 32_000_000;
 
+    /// <summary>Largest image file read (bytes): a 32-megapixel PNG fits; anything bigger is not a face photo.</summary>
+    public const long MaxFileBytes = 128L << 20;
+
     public static RgbImage Decode(byte[] encoded, string what)
     {
         using var data = SKData.CreateCopy(encoded);
@@ -30,10 +33,8 @@ public static class FaceImageCodec
 
     public static RgbImage DecodeFile(string path)
     {
-        byte[] bytes;
-        try { bytes = File.ReadAllBytes(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        { throw new InvalidDataException($"{path}: cannot read ({e.Message})", e); }
+        // Regular files only: a FIFO would block the read forever and /dev/zero would fill the memory.
+        var bytes = ActorFace.Model.Security.RegularFile.ReadAllBytes(path, "image", MaxFileBytes);
         return Decode(bytes, path);
     }
 

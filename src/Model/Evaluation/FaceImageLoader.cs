@@ -32,7 +32,8 @@ public static class FaceImageLoader
         if (!File.Exists(path)) throw new FileNotFoundException($"--landmarks {path}: file not found", path);
         var result = new Dictionary<string, double[,]>();
         int n = 0;
-        foreach (var line in File.ReadLines(path))
+        var text = ActorFace.Model.Security.RegularFile.ReadAllText(path, "--landmarks", 256L << 20);
+        foreach (var line in text.Split('\n'))
         {
             n++;
             var f = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);

@@ -26,9 +26,14 @@ public sealed class OnnxFaceEmbedder : IFaceEmbedder
     public string Description { get; }
     public int? FixedBatch => fixedBatch > 0 ? fixedBatch : null;
 
+    /// <summary>Largest ONNX file accepted: protobuf caps a model at 2 GiB.</summary>
+    public const long MaxModelBytes = 2L << 30;
+
     public OnnxFaceEmbedder(string modelPath, OnnxPreprocessing? preprocessing = null, int batchSize = 64, int threads = 0)
     {
         if (!File.Exists(modelPath)) throw new FileNotFoundException($"ONNX model {modelPath} not found", modelPath);
+        // ONNX Runtime opens the path itself: refuse a FIFO (blocks forever) or a device (endless) first.
+        ActorFace.Model.Security.RegularFile.Require(modelPath, "ONNX model", MaxModelBytes);
         prep = preprocessing ?? OnnxPreprocessing.InsightFace;
         this.batchSize = Math.Max(1, batchSize);
         int cores = threads > 0 ? threads : Environment.ProcessorCount;

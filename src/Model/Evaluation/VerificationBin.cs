@@ -31,10 +31,8 @@ public sealed class VerificationBin
     /// <summary>Loads a bin; the dataset name is the file name without extension (e.g. "lfw").</summary>
     public static VerificationBin Load(string path)
     {
-        byte[] data;
-        try { data = File.ReadAllBytes(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        { throw new FileNotFoundException($"verification bin {path}: cannot read ({e.Message})", path, e); }
+        // Regular files only (a FIFO would block forever, /dev/zero fill the memory); one array at most.
+        var data = ActorFace.Model.Security.RegularFile.ReadAllBytes(path, "verification bin", ActorFace.Model.Security.RegularFile.MaxArrayBytes);
         PickleGuard.Check(data, AllowedGlobals, path);
         NumpyPickleObjects.Register();
         object root;
@@ -53,6 +51,8 @@ public sealed class VerificationBin
             throw new InvalidDataException($"{path}: expected a pickled 2-tuple (bins, issame_list), got {Describe(root)}");
         var images = ToImages(tuple[0], path);
         var issame = ToBools(tuple[1], path);
+        if (issame.Count == 0 && images.Count == 0)
+            throw new InvalidDataException($"{path}: holds no pairs (empty image list and issame_list): nothing to verify");
         return new VerificationBin(Path.GetFileNameWithoutExtension(path), images, issame);
     }
 

@@ -12,9 +12,14 @@ public static class VerificationBinBuilder
 
     public sealed record Report(int ReusedImages, int Identities, int ImagesAvailable);
 
+    /// <summary>Most pairs one .bin may hold.</summary>
+    public const int MaxPairs = 1_000_000;
+
     public static (VerificationBin Bin, Report Report) Build(string root, int pairs, int seed, bool identityDisjoint, string name = "pairs")
     {
         if (!Directory.Exists(root)) throw new DirectoryNotFoundException($"--images {root}: directory not found");
+        if (pairs > MaxPairs)
+            throw new ArgumentException($"--pairs {pairs}: at most {MaxPairs:N0} (LFW has 6,000; every pair holds two encoded images in memory)");
         if (pairs <= 0 || pairs % (2 * Folds) != 0)
             throw new ArgumentException($"--pairs must be a positive multiple of {2 * Folds} (10 folds, half same / half different), got {pairs}");
         var identities = Directory.GetDirectories(root).OrderBy(d => d, StringComparer.Ordinal)
@@ -54,9 +59,12 @@ public static class VerificationBinBuilder
         }
 
         var images = new List<byte[]>(2 * pairs);
-        foreach (var (a, b, _) in chosen) { images.Add(File.ReadAllBytes(a)); images.Add(File.ReadAllBytes(b)); }
+        foreach (var (a, b, _) in chosen) { images.Add(ReadImage(a)); images.Add(ReadImage(b)); }
         var bin = new VerificationBin(name, images, chosen.Select(c => c.Same).ToArray());
         return (bin, new Report(reused, identities.Length, identities.Sum(x => x.Files.Length)));
+
+        static byte[] ReadImage(string path) =>
+            ActorFace.Model.Security.RegularFile.ReadAllBytes(path, "image", FaceImageCodec.MaxFileBytes);
 
         string Take(int id, string? exclude = null)
         {

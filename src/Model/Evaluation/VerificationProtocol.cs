@@ -22,6 +22,9 @@ public static class VerificationProtocol
     /// <summary>np.arange(0, 4, 0.01): k·0.01 in float64.</summary>
     public static readonly double[] Thresholds = Enumerable.Range(0, 400).Select(k => k * 0.01).ToArray();
 
+    /// <summary>InsightFace's nrof_folds.</summary>
+    public const int DefaultFolds = 10;
+
     public static VerificationResult Evaluate(string name, double[][] emb0, double[][] emb1, IReadOnlyList<bool> isSame, int folds = 10)
     {
         if (emb0.Length != 2 * isSame.Count || emb1.Length != emb0.Length)

@@ -21,7 +21,13 @@ public sealed class DecodedVerificationSet
         FacesAndMirrors = faces.Concat(mirrors).ToArray();
     }
 
-    public static DecodedVerificationSet Load(string path) => new(VerificationBin.Load(path));
+    public static DecodedVerificationSet Load(string path)
+    {
+        var bin = VerificationBin.Load(path);
+        if (bin.PairCount < VerificationProtocol.DefaultFolds)
+            throw new InvalidDataException($"{path}: {bin.PairCount} pair(s); the {VerificationProtocol.DefaultFolds}-fold verification protocol needs at least {VerificationProtocol.DefaultFolds}");
+        return new(bin);
+    }
 }
 
 /// <summary>Embeds a decoded set with one embedder and applies <see cref="VerificationProtocol"/>.</summary>
@@ -32,11 +38,15 @@ public static class VerificationRunner
         public double ImagesPerSecond => ImagesEmbedded / Math.Max(EmbeddingTime.TotalSeconds, 1e-9);
     }
 
-    public static Timed Run(DecodedVerificationSet set, IFaceEmbedder embedder, int folds = 10)
+    /// <param name="requireFinite">refuse NaN/Inf embeddings (the eval command) instead of scoring them (training's
+    /// callback logs what a diverging run gives; its loss guard decides what to do)</param>
+    public static Timed Run(DecodedVerificationSet set, IFaceEmbedder embedder, int folds = 10, bool requireFinite = false)
     {
         var clock = Stopwatch.StartNew();
         var raw = embedder.Embed(set.FacesAndMirrors);
         clock.Stop();
+        if (requireFinite)
+            EmbeddingCheck.RequireFinite(raw, i => $"{set.Name} image {i % set.ImageCount}{(i >= set.ImageCount ? " (mirrored)" : "")}", embedder.Description);
         int n = set.ImageCount;
         var emb0 = new double[n][];
         var emb1 = new double[n][];

@@ -32,15 +32,36 @@ public sealed class ClusterSecret
     /// <summary>The secret as text (e.g. base64 from `openssl rand`); surrounding whitespace is ignored.</summary>
     public static ClusterSecret FromText(string text) => new(Encoding.UTF8.GetBytes((text ?? "").Trim()));
 
-    /// <summary>Reads the secret from a file (whitespace-trimmed); a missing or short file is a clear error.</summary>
+    /// <summary>Largest secret file read: a secret is a line of base64.</summary>
+    public const int MaxFileBytes = 64 * 1024;
+
+    /// <summary>Permission bits that must be clear: like ssh with a private key, a secret others can read is refused.</summary>
+    const UnixFileMode LooseBits = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute |
+                                   UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+
+    /// <summary>
+    /// Reads the secret from a file (whitespace-trimmed). A missing, short, non-regular (FIFO, device) or oversized
+    /// file is a clear error, and so is one that its group or other users may access (fix: chmod 600).
+    /// </summary>
     public static ClusterSecret FromFile(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"cluster secret file not found: {path}", path);
-        var info = new FileInfo(path);
-        if (info.Length > 64 * 1024) throw new InvalidDataException($"{path}: a cluster secret file must be small (got {info.Length} bytes)");
-        try { return FromText(File.ReadAllText(path)); }
+        using var stream = RegularFile.OpenRead(path, "cluster secret file", MaxFileBytes);
+        if (!OperatingSystem.IsWindows())
+        {
+            var mode = File.GetUnixFileMode(stream.SafeFileHandle);
+            if ((mode & LooseBits) != 0)
+                throw new InvalidDataException(
+                    $"cluster secret file {path}: permissions {Octal(mode)} are too open: its group or other users can access it " +
+                    $"(a cluster secret must be readable by its owner only, as ssh requires of a private key); run: chmod 600 {path}");
+        }
+        string text;
+        using (var reader = new StreamReader(stream, Encoding.UTF8)) text = reader.ReadToEnd();
+        try { return FromText(text); }
         catch (ArgumentException e) { throw new InvalidDataException($"{path}: {e.Message}", e); }
     }
+
+    static string Octal(UnixFileMode mode) => "0" + Convert.ToString((int)mode & 0x1FF, 8).PadLeft(3, '0');
 
     /// <summary>The secret named by <see cref="FileVariable"/>, or null when the variable is unset.</summary>
     public static ClusterSecret? FromEnvironment()

@@ -41,7 +41,8 @@ public sealed class TlsCredentials : IDisposable
         X509Certificate2 cert;
         try
         {
-            using var pem = X509Certificate2.CreateFromPemFile(certificatePem, privateKeyPem);
+            // Read through RegularFile: a FIFO or a device named as a PEM file is refused instead of blocking.
+            using var pem = X509Certificate2.CreateFromPem(ReadPem(certificatePem, "TLS certificate"), ReadPem(privateKeyPem, "TLS private key"));
             // Round-trip through PKCS#12 so the key is usable by SslStream on every platform (ephemeral keys are not on Windows).
             cert = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
         }
@@ -50,12 +51,17 @@ public sealed class TlsCredentials : IDisposable
             throw new InvalidDataException($"TLS certificate {certificatePem} / key {privateKeyPem}: {e.Message}", e);
         }
         var roots = new X509Certificate2Collection();
-        try { roots.ImportFromPemFile(caPem); }
+        try { roots.ImportFromPem(ReadPem(caPem, "TLS CA file")); }
         catch (CryptographicException e) { throw new InvalidDataException($"TLS CA file {caPem}: {e.Message}", e); }
         if (roots.Count == 0) throw new InvalidDataException($"TLS CA file {caPem} holds no certificate");
         return new TlsCredentials(cert, roots, null,
             $"certificate {cert.Subject}, peers must chain to {string.Join(", ", roots.Select(r => r.Subject))}");
     }
+
+    /// <summary>Largest PEM file read (a certificate chain is a few kilobytes).</summary>
+    const long MaxPemBytes = 1 << 20;
+
+    static string ReadPem(string path, string what) => RegularFile.ReadAllText(path, what, MaxPemBytes);
 
     /// <summary>A self-signed certificate over a key derived from the secret; peers must present the same public key.</summary>
     public static TlsCredentials FromClusterSecret(ClusterSecret secret)

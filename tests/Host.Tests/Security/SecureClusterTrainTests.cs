@@ -25,6 +25,7 @@ public sealed class SecureClusterTrainTests : IDisposable
     {
         var path = Path.Combine(_dir, name);
         File.WriteAllText(path, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite); // a looser secret file is refused
         return path;
     }
 

@@ -22,6 +22,7 @@ public sealed class SecurityConfigTests : IDisposable
     {
         var path = Path.Combine(_dir, "secret");
         File.WriteAllText(path, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) + "\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite); // a looser secret file is refused
         return path;
     }
 
@@ -86,6 +87,7 @@ public sealed class SecurityConfigTests : IDisposable
 
         var shortFile = Path.Combine(_dir, "short");
         File.WriteAllText(shortFile, "tooshort");
+        File.SetUnixFileMode(shortFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         var tooShort = Assert.Throws<ConfigException>(() => SecurityConfig.Load(Load(), _ => shortFile));
         Assert.Contains("environment variable ACTORFACE_CLUSTER_SECRET_FILE", tooShort.Message);
         Assert.Contains("at least 16 are required", tooShort.Message);

@@ -144,4 +144,16 @@ public class VerificationBinTests : IDisposable
         Assert.All(bin.Images, img => Assert.Equal(new byte[] { 0xff, 0xd9 }, img.TakeLast(2)));
         Assert.All(new DecodedVerificationSet(bin).FacesAndMirrors, f => Assert.True(f.IsFaceSized));
     }
+    [Fact] // issue 16 item 12: "Sequence contains no elements" with a stack trace before
+    public void ABinWithNoPairsOrTooFewForTheFoldsIsRefusedNamingTheFile()
+    {
+        var empty = Path.Combine(dir, "empty.bin");
+        new VerificationBin("empty", [], []).Save(empty);
+        Assert.Equal($"{empty}: holds no pairs (empty image list and issame_list): nothing to verify",
+            Assert.Throws<InvalidDataException>(() => VerificationBin.Load(empty)).Message);
+
+        var two = Write("two.bin", TwoPairs((p, b) => p.Bytes(b), PlainBools, 3).ToArray());
+        Assert.Equal($"{two}: 2 pair(s); the 10-fold verification protocol needs at least 10",
+            Assert.Throws<InvalidDataException>(() => DecodedVerificationSet.Load(two)).Message);
+    }
 }

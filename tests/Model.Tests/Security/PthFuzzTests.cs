@@ -65,4 +65,37 @@ public sealed class PthFuzzTests : IDisposable
         output.WriteLine($"state_dict pickle: {report}");
         Assert.True(report.Failures == 0, report.ToString());
     }
+    [Fact]
+    public void EveryTruncationOfAPthIsRefusedNamingTheFile()
+    {
+        var seed = SeedFile();
+        var path = Path.Combine(dir, "truncated.pth");
+        for (var length = 0; length < seed.Length; length += Math.Max(1, seed.Length / 97))
+        {
+            File.WriteAllBytes(path, seed.AsSpan(0, length).ToArray());
+            string? message = null;
+            var outcome = MutationFuzzer.RunOne([], _ =>
+            {
+                try { PthArchive.Read(path); }
+                catch (InvalidDataException e) { message = e.Message; throw; }
+            }, Documented, TimeSpan.FromSeconds(10));
+            Assert.True(outcome is null, $"{length} bytes: {outcome}");
+            Assert.True(message?.Contains(path) == true, $"{length} of {seed.Length} bytes: '{message}' does not name the file");
+        }
+    }
+
+    [Fact]
+    public void NonFiniteWeightsAreRefusedNamingTheFileAndTheTensor()
+    {
+        using var model = nn.Sequential(("fc", nn.Linear(4, 3)), ("bn", nn.BatchNorm1d(3)));
+        using (no_grad()) model.named_parameters().Single(p => p.name == "fc.bias").parameter[1] = float.NaN;
+        var path = Path.Combine(dir, "nan.pth");
+        StateDictFile.Save(model, path);
+        using var target = nn.Sequential(("fc", nn.Linear(4, 3)), ("bn", nn.BatchNorm1d(3)));
+        var before = target.named_parameters().Single(p => p.name == "fc.bias").parameter.data<float>().ToArray();
+        var e = Assert.Throws<InvalidDataException>(() => StateDictFile.Load(target, path));
+        Assert.Equal($"{path}: tensor 'fc.bias' holds 1 non-finite value(s) (NaN or infinity) of 3; the weights are broken " +
+                     "(a diverged run or a corrupt file) and would only produce NaN embeddings", e.Message);
+        Assert.Equal(before, target.named_parameters().Single(p => p.name == "fc.bias").parameter.data<float>().ToArray()); // nothing copied
+    }
 }

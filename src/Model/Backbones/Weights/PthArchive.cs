@@ -13,7 +13,21 @@ public static class PthArchive
     /// <summary>Reads a state_dict file: (key, tensor) in file order. Never runs pickled code (see RestrictedUnpickler).</summary>
     public static List<(string Key, Tensor Value)> Read(string path)
     {
-        using var stream = File.OpenRead(path);
+        try { return ReadArchive(path); }
+        catch (InvalidDataException e) when (!e.Message.Contains(path, StringComparison.Ordinal))
+        {
+            // System.IO.Compression's own messages ("End of Central Directory record could not be found") name no file.
+            throw new InvalidDataException($"{path}: not a readable PyTorch zip archive, truncated or corrupt ({e.Message})", e);
+        }
+    }
+
+    /// <summary>Largest weight file opened (streamed; each entry is still checked against the file's size).</summary>
+    public const long MaxFileBytes = 64L << 30;
+
+    static List<(string Key, Tensor Value)> ReadArchive(string path)
+    {
+        // Regular files only: a FIFO would block forever and /dev/zero look like an endless archive.
+        using var stream = ActorFace.Model.Security.RegularFile.OpenRead(path, "weights", MaxFileBytes);
         Span<byte> magic = stackalloc byte[4];
         if (stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false) < 4 || magic[0] != 'P' || magic[1] != 'K')
             throw new InvalidDataException(

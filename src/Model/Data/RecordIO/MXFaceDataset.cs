@@ -115,7 +115,7 @@ public sealed class MXFaceDataset : IFaceDataset, IDisposable
     {
         var path = PropertyPath(prefix);
         if (!File.Exists(path)) return null;
-        var parts = File.ReadAllText(path).Trim().Split(',');
+        var parts = ActorFace.Model.Security.RegularFile.ReadAllText(path, "property file", 4096).Trim().Split(',');
         if (parts.Length < 1 || !int.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var n))
             throw new DataFormatException(path, null, "expected 'num_classes,112,112'");
         return n;

@@ -58,7 +58,7 @@ public static class RecordIOPacker
 
     static byte[] ImageBytes(string path, PackOptions options)
     {
-        var bytes = File.ReadAllBytes(path);
+        var bytes = ActorFace.Model.Security.RegularFile.ReadAllBytes(path, "image", ActorFace.Model.Evaluation.FaceImageCodec.MaxFileBytes);
         if (options.Resize is null) return bytes;
         var rgb = ImageCodec.DecodeRgb112(bytes, path, null);
         return ImageCodec.EncodeJpeg(rgb, FaceSample.Size, FaceSample.Size, options.JpegQuality);

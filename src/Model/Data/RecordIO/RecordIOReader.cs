@@ -21,6 +21,8 @@ public sealed class RecordIOReader : IDisposable
     {
         if (!File.Exists(recPath)) throw new FileNotFoundException($"RecordIO file {recPath} not found", recPath);
         RecPath = recPath;
+        // A FIFO would block the open forever, a device would be read as an endless record stream.
+        ActorFace.Model.Security.RegularFile.Require(recPath, "RecordIO file", long.MaxValue);
         handle = File.OpenHandle(recPath, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
         Length = RandomAccess.GetLength(handle);
         try

@@ -32,7 +32,7 @@ public sealed class RecordIndex
         var keys = new List<long>();
         var map = new Dictionary<long, long>();
         int lineNo = 0;
-        foreach (var raw in File.ReadLines(path))
+        foreach (var raw in ActorFace.Model.Security.RegularFile.ReadLines(path, "RecordIO index", long.MaxValue))
         {
             lineNo++;
             var line = raw.Trim();
