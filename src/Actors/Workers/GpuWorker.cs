@@ -38,6 +38,7 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
     private List<string>? _oldRankDirectories;
     private long _granted;
     private long? _lastStepEnd;
+    private readonly NonFiniteLossGuard _nonFinite;
 
     public IStash Stash { get; set; } = null!;
 
@@ -48,6 +49,7 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
         _done = launch.Generation.StartStep;
         _leaseStep = launch.Generation.LeaseStep;
         _leaseAction = launch.Generation.LeaseAction;
+        _nonFinite = new NonFiniteLossGuard(launch.Settings.MaxNonFiniteSteps);
         Initializing();
     }
 
@@ -178,8 +180,7 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
             var waited = _lastStepEnd is { } end ? System.Diagnostics.Stopwatch.GetElapsedTime(end) : TimeSpan.Zero;
             var result = _trainer!.Step(step, batch.Images, batch.Labels);
             _lastStepEnd = System.Diagnostics.Stopwatch.GetTimestamp();
-            if (double.IsNaN(result.Loss))
-                _log.Warning("rank {0}: loss is NaN at step {1}", _launch.Rank, step);
+            OnNonFiniteLoss(step, result.Loss);
             _done = step;
             _launch.Watch.Progress(step);
             var line = _speed!.Step(step, result.Loss, batch.Epoch, result.NextLearningRate, result.GradScale);
@@ -203,6 +204,20 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
             EndOfLease();
     }
 
+    /// <summary>The trainer skipped the update of a step with a NaN/inf loss; count it, say so, roll back when it persists.</summary>
+    private void OnNonFiniteLoss(long step, double loss)
+    {
+        var verdict = _nonFinite.Observe(loss);
+        if (verdict == NonFiniteVerdict.Trained) return;
+        var what = $"loss is {loss} at step {step}: step skipped (no weight update; {_nonFinite.Consecutive} in a row, " +
+                   $"{_nonFinite.Skipped} in this generation; max_nonfinite_steps = {_nonFinite.MaxConsecutive})";
+        _log.Warning("rank {0}: {1}", _launch.Rank, what);
+        if (IsRank0) _trainingLog!.Write("warning: " + what);
+        if (verdict == NonFiniteVerdict.RollBack)
+            throw new NonFiniteLossException($"the loss was NaN or infinite for {_nonFinite.Consecutive} consecutive steps (up to step {step}; " +
+                                             "max_nonfinite_steps): rolling back to the last complete checkpoint");
+    }
+
     private void PublishMetrics(WorkerState state, long step, RankStepResult? result = null, TimeSpan waited = default)
     {
         if (!MetricsPublisher.IsEnabled(Context.System)) return;
@@ -212,7 +227,7 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
         MetricsPublisher.Publish(Context.System, new WorkerMetrics(_launch.Slot.NodeId, _launch.Rank, _launch.WorldSize,
             _launch.Generation.Generation, state, step, _speed?.LastSamplesPerSecond ?? 0, _speed?.LastLossAverage ?? double.NaN,
             result?.NextLearningRate ?? double.NaN, result?.GradNorm ?? double.NaN, breakdown,
-            Environment.WorkingSet, 0, MetricClock.NowMs()));
+            Environment.WorkingSet, 0, MetricClock.NowMs(), _nonFinite.Skipped));
         if (_classShard?.Usage() is { } u)
             MetricsPublisher.Publish(Context.System, new ShardMetrics(_launch.Slot.NodeId, _launch.Rank, checked((int)u.ClassStart),
                 checked((int)u.NumLocal), checked((int)u.SampledClasses), u.Bytes, MetricClock.NowMs()));

@@ -205,8 +205,13 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
         if (e is RankFailureException f && f.Generation == _generation && _aborting != _generation)
         {
             var inner = f.InnerException!;
-            var reason = inner is CollectiveAbortedException ? inner.Message : $"{inner.GetType().Name}: {inner.Message}";
-            _log.Error(inner, "rank {0} failed in generation {1}", f.Rank, f.Generation);
+            // Failures the runtime raises on purpose explain themselves; a stack trace would only bury the message.
+            var explained = inner is CollectiveAbortedException or NonFiniteLossException or Training.NonFiniteWeightsException;
+            var reason = explained ? inner.Message : $"{inner.GetType().Name}: {inner.Message}";
+            if (explained && inner is not CollectiveAbortedException)
+                _log.Warning("rank {0} failed in generation {1}: {2}", f.Rank, f.Generation, reason);
+            else
+                _log.Error(inner, "rank {0} failed in generation {1}", f.Rank, f.Generation);
             (_coordinator ?? _coordinatorProxy).Tell(new RankFailed(f.Generation, f.Rank, reason));
             foreach (var (_, (_, collective, _)) in _ranks)
                 collective.Abort($"rank {f.Rank} failed: {reason}");
