@@ -10,7 +10,7 @@ namespace ActorFace.Actors.Coordination;
 /// ranks and generations, leases between checkpoints, checkpoint acks, aborts and regrouping after failures.
 /// Every input returns the commands to execute, in order.
 /// </summary>
-public sealed class CoordinatorState
+public sealed partial class CoordinatorState
 {
     public enum Phase { Waiting, Running, Aborting, Ended }
 
@@ -170,7 +170,9 @@ public sealed class CoordinatorState
             CreatedUtc = DateTime.UtcNow,
         };
         var commands = new List<CoordinatorCommand> { new WriteManifest(manifest) };
-        if (_leaseAction == LeaseAction.Checkpoint && _settings.Cluster.ScaleUp && CanGrow())
+        if (Stopping && _leaseAction == LeaseAction.Checkpoint)
+            commands.AddRange(EndStopped(c.Step));
+        else if (_leaseAction == LeaseAction.Checkpoint && _settings.Cluster.ScaleUp && CanGrow())
         {
             var joining = _nodes.Where(n => !InGeneration(n.NodeId)).Select(n => n.NodeId);
             commands.AddRange(Regroup($"generation {Generation} ends at checkpoint step {c.Step} to admit stand-by node(s) {string.Join(", ", joining)} (scale up)",
@@ -344,6 +346,8 @@ public sealed class CoordinatorState
 
     private IEnumerable<CoordinatorCommand> AfterAbort()
     {
+        if (Stopping)
+            return EndStopped(null, "the generation was aborted while stopping; ");
         Current = Phase.Waiting;
         Ranks = [];
         return TryStart().ToList();

@@ -60,6 +60,9 @@ public sealed class TrainingCoordinator : ReceiveActor, IWithTimers
         });
         Receive<PublishMetrics>(_ => _monitoring.Publish(_state));
         Receive<RegroupTimeout>(_ => Execute(_state.RegroupTimedOut()));
+        Receive<StopRequested>(s => Execute(_state.StopRequested(s)));
+        Receive<NodePosition>(p => Execute(_state.NodePositionReported(p)));
+        Receive<StopGrace>(_ => Execute(_state.StopGraceOver()));
         Receive<SuccessorGrace>(_ => Execute(_state.GraceOver()));
         Receive<AbortDeadline>(d => Execute(_state.AbortTimedOut(d.Generation)));
         Receive<AkkaClusterEvent.UnreachableMember>(u =>
@@ -86,6 +89,8 @@ public sealed class TrainingCoordinator : ReceiveActor, IWithTimers
     private sealed class PublishMetrics { public static readonly PublishMetrics Instance = new(); }
 
     private sealed class SuccessorGrace { public static readonly SuccessorGrace Instance = new(); }
+
+    private sealed class StopGrace { public static readonly StopGrace Instance = new(); }
 
     private sealed record AbortDeadline(int Generation);
 
@@ -149,6 +154,9 @@ public sealed class TrainingCoordinator : ReceiveActor, IWithTimers
                     break;
                 case CancelRegroupTimer:
                     Timers.Cancel(RegroupTimeout.Instance);
+                    break;
+                case StartStopTimer:
+                    Timers.StartSingleTimer(StopGrace.Instance, StopGrace.Instance, _settings.StopGracePeriod);
                     break;
                 case StartAbortTimer abort:
                     Timers.StartSingleTimer(nameof(AbortDeadline), new AbortDeadline(abort.Generation), 2 * _settings.Cluster.AbortTimeout);

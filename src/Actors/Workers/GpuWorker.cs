@@ -143,8 +143,8 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
 
     private void OnLease(RunUntil lease)
     {
-        if (lease.Generation != _launch.Generation.Generation || lease.Step < _leaseStep)
-            return;
+        if (lease.Generation != _launch.Generation.Generation || lease.Step < _leaseStep || _launch.Stop.Step <= _done)
+            return; // (a rank that reached its stop target takes no further lease)
         var resume = _done == _leaseStep && _pendingCheckpointDir is null;
         (_leaseStep, _leaseAction) = (lease.Step, lease.Action);
         if (resume && !_feed.Equals(ActorRefs.Nobody))
@@ -166,6 +166,12 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
 
     private void OnBatch(FeedBatch batch)
     {
+        if (ApplyStopTarget() && _done == _leaseStep)
+        {
+            Stash.Stash();
+            EndOfLease(); // the stop target is the step just done
+            return;
+        }
         if (_done >= _leaseStep)
         {
             Stash.Stash(); // prefetched beyond the lease: keep it for the next lease
@@ -198,10 +204,22 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
                 _launch.Watch.Progress(step);
             }
         }
+        ApplyStopTarget();
         if (_done < _leaseStep)
             TopUpCredits();
         else
             EndOfLease();
+    }
+
+    /// <summary>A graceful stop shortens the lease to the node's stop target (then checkpoint); true when it did.</summary>
+    private bool ApplyStopTarget()
+    {
+        var target = _launch.Stop.Step;
+        if (target >= _leaseStep) return false;
+        if (target < _done)
+            throw new InvalidOperationException($"rank {_launch.Rank} already completed step {_done}, past step {target} where the stop was planned");
+        (_leaseStep, _leaseAction) = (target, LeaseAction.Checkpoint);
+        return true;
     }
 
     /// <summary>The trainer skipped the update of a step with a NaN/inf loss; count it, say so, roll back when it persists.</summary>
