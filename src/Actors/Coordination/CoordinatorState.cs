@@ -153,8 +153,10 @@ public sealed partial class CoordinatorState
         if (Current != Phase.Running || c.Generation != Generation || c.Step != _leaseStep || _leaseAction == LeaseAction.Halt)
             return [];
         _acks.Add(c.Rank);
-        if (_acks.Count < Ranks.Count)
+        if (_acks.Count + _checkpointFailures.Count < Ranks.Count)
             return [];
+        if (_checkpointFailures.Count > 0)
+            return SkipCheckpoint(c.Step);
         _acks.Clear();
         var plan = Plan!;
         var manifest = new CheckpointManifest
@@ -280,6 +282,8 @@ public sealed partial class CoordinatorState
             ? (r.Manifest.TotalBatchSize == plan.TotalBatchSize ? r.Manifest.Step : plan.EquivalentStep(r.Manifest.Step, r.Manifest.TotalBatchSize))
             : 0;
         _acks.Clear();
+        _checkpointFailures.Clear();
+        _checkpointFailure = null;
         _finished.Clear();
         (_leaseStep, _leaseAction) = NextLease(StartStep);
         Current = Phase.Running;

@@ -22,3 +22,10 @@ public sealed record NodePosition([property: Key(0)] int Generation, [property: 
 /// <summary>End the current lease after global step <c>Step</c> with a checkpoint (the lease can only get shorter).</summary>
 [MessagePackObject]
 public sealed record StopAt([property: Key(0)] int Generation, [property: Key(1)] long Step) : IWireMessage;
+
+/// <summary>A rank could not write its part of the checkpoint of <c>Step</c> (disk full, permission); its temporary
+/// files are removed and the previous checkpoint is untouched. The coordinator ends the job or, with
+/// checkpoint_failure = continue, trains on without that checkpoint.</summary>
+[MessagePackObject]
+public sealed record CheckpointFailed([property: Key(0)] int Generation, [property: Key(1)] int Rank, [property: Key(2)] long Step,
+    [property: Key(3)] string Reason) : IWireMessage;

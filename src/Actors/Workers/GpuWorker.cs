@@ -35,6 +35,7 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
     private long _leaseStep;
     private LeaseAction _leaseAction;
     private string? _pendingCheckpointDir;
+    private string? _checkpointError;
     private List<string>? _oldRankDirectories;
     private long _granted;
     private long? _lastStepEnd;
@@ -138,6 +139,7 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
         Receive<FeedFailed>(f => throw new InvalidOperationException($"data feed of rank {_launch.Rank} failed: {f.Reason}"));
         Receive<RunUntil>(OnLease);
         Receive<ShardSaved>(OnShardSaved);
+        Receive<ShardSaveFailed>(OnShardSaveFailed);
         Receive<ShardFailed>(f => throw new InvalidOperationException(f.Reason));
     }
 
@@ -265,10 +267,26 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
         PublishMetrics(WorkerState.Checkpointing, _done);
         var final = _store.RankDirectory(_done, _launch.Rank);
         var temp = final + $".partial-{Guid.NewGuid():N}";
-        Directory.CreateDirectory(temp);
+        _checkpointError = null;
+        try
+        {
+            Directory.CreateDirectory(temp);
+        }
+        catch (Exception e) when (IsWriteFailure(e))
+        {
+            CheckpointWriteFailed(temp, e.Message);
+            return;
+        }
         _pendingCheckpointDir = temp;
         _shard.Tell(new SaveShard(_done, Path.Combine(temp, "shard")));
-        _trainer!.SaveReplica(Path.Combine(temp, "replica"));
+        try
+        {
+            _trainer!.SaveReplica(Path.Combine(temp, "replica"));
+        }
+        catch (Exception e) when (IsWriteFailure(e))
+        {
+            _checkpointError = $"replica of rank {_launch.Rank}: {e.Message}"; // reported once the shard actor is done with the folder
+        }
     }
 
     private void OnShardSaved(ShardSaved saved)
@@ -277,15 +295,28 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
             return;
         var temp = _pendingCheckpointDir;
         _pendingCheckpointDir = null;
+        if (_checkpointError is { } error)
+        {
+            CheckpointWriteFailed(temp, error);
+            return;
+        }
         var final = _store.RankDirectory(_done, _launch.Rank);
-        foreach (var file in Directory.EnumerateFiles(temp, "*", SearchOption.AllDirectories))
-            AtomicFile.Fsync(file);
-        if (Directory.Exists(final))
-            Directory.Delete(final, recursive: true); // left by an aborted generation that reached the same step
-        Directory.Move(temp, final);
-        AtomicFile.FsyncDirectory(Path.GetDirectoryName(final)!);
-        if (IsRank0 && _launch.Settings.SaveBackbone)
-            SaveBackbone();
+        try
+        {
+            foreach (var file in Directory.EnumerateFiles(temp, "*", SearchOption.AllDirectories))
+                AtomicFile.Fsync(file);
+            if (Directory.Exists(final))
+                Directory.Delete(final, recursive: true); // left by an aborted generation that reached the same step
+            Directory.Move(temp, final);
+            AtomicFile.FsyncDirectory(Path.GetDirectoryName(final)!);
+            if (IsRank0 && _launch.Settings.SaveBackbone)
+                SaveBackbone();
+        }
+        catch (Exception e) when (IsWriteFailure(e))
+        {
+            CheckpointWriteFailed(temp, e.Message, final); // also the renamed folder: no manifest will name it
+            return;
+        }
         _launch.Coordinator.Tell(new CheckpointSaved(_launch.Generation.Generation, _launch.Rank, _done));
         if (_leaseAction == LeaseAction.Finish)
         {
@@ -293,6 +324,37 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
                 Verify(v, _done);
             _launch.Coordinator.Tell(new RankFinished(_launch.Generation.Generation, _launch.Rank, _done));
         }
+    }
+
+    private void OnShardSaveFailed(ShardSaveFailed failed)
+    {
+        if (_pendingCheckpointDir is null || failed.Step != _done)
+            return;
+        var temp = _pendingCheckpointDir;
+        _pendingCheckpointDir = null;
+        CheckpointWriteFailed(temp, _checkpointError ?? failed.Reason);
+    }
+
+    /// <summary>Disk full, permission denied, read-only file system: the storage failed, not the rank.</summary>
+    private static bool IsWriteFailure(Exception e) => e is IOException or UnauthorizedAccessException;
+
+    /// <summary>A checkpoint this rank could not write: its temporaries go (the previous checkpoint and backbone.pth
+    /// are untouched: both are only ever replaced by rename), and the coordinator decides (checkpoint_failure).</summary>
+    private void CheckpointWriteFailed(string temp, string reason, string? final = null)
+    {
+        try
+        {
+            foreach (var dir in new[] { temp, final })
+                if (dir is not null && Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+        catch (Exception e) when (IsWriteFailure(e))
+        {
+            _log.Warning("rank {0}: could not remove {1}: {2}", _launch.Rank, temp, e.Message);
+        }
+        _log.Warning("rank {0}: the checkpoint of step {1} could not be written: {2}", _launch.Rank, _done, reason);
+        _launch.Coordinator.Tell(new CheckpointFailed(_launch.Generation.Generation, _launch.Rank, _done, reason));
+        if (_leaseAction == LeaseAction.Finish)
+            _launch.Coordinator.Tell(new RankFinished(_launch.Generation.Generation, _launch.Rank, _done));
     }
 
     private void SaveBackbone()

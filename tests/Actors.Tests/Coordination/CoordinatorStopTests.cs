@@ -101,3 +101,53 @@ public sealed class CoordinatorStopTests
         Assert.Empty(Sent<StartGeneration>(abortEnd)); // no restart while stopping
     }
 }
+
+/// <summary>checkpoint_failure: stop ends the job naming the intact previous checkpoint; continue skips the manifest
+/// and grants the next lease once every rank answered.</summary>
+public sealed class CoordinatorCheckpointFailureTests
+{
+    private static TrainingSettings Settings(string policy) => new()
+    {
+        BatchSize = 4, NumEpoch = 2, NumImage = 160, NumClasses = 10, Dataset = "synthetic", CheckpointEvery = 10, Resume = true,
+        CheckpointFailure = policy, Cluster = new ClusterSettings { WorkersPerNode = 2, MinWorkers = 4, MaxRestarts = 2 },
+    };
+
+    private static CoordinatorState Running(string policy)
+    {
+        var previous = new CheckpointManifest { Step = 0, WorldSize = 4, BatchSize = 4 };
+        var state = new CoordinatorState(Settings(policy), (previous, "/out/checkpoints/step_00000000.manifest.json"), "fp");
+        foreach (var id in new[] { "a", "b" })
+            state.Register(new RegisterNode(ActorRefs.Nobody, id, ["127.0.0.1:5000", "127.0.0.1:5001"], 160, "fp", 0));
+        return state;
+    }
+
+    [Fact]
+    public void StopEndsTheJobAtTheFirstFailureNamingThePreviousCheckpoint()
+    {
+        var state = Running("stop");
+        Assert.Empty(state.CheckpointSaved(new CheckpointSaved(1, 0, 10)));
+        var end = state.CheckpointFailed(new CheckpointFailed(1, 2, 10, "No space left on device")).OfType<EndJob>().Single();
+        Assert.False(end.Success);
+        Assert.Equal("the checkpoint of step 10 could not be written (rank 2: No space left on device); the previous checkpoint, step 0 " +
+                     "(checkpoints/step_00000000.manifest.json), is intact and loadable. Free space or fix permissions, then continue with " +
+                     "--resume (or set checkpoint_failure = continue to train on without checkpoints)", end.Message);
+        Assert.Empty(state.CheckpointSaved(new CheckpointSaved(1, 1, 10)));
+    }
+
+    [Fact]
+    public void ContinueSkipsTheManifestAndGrantsTheNextLease()
+    {
+        var state = Running("continue");
+        Assert.Empty(state.CheckpointFailed(new CheckpointFailed(1, 1, 10, "disk full")));
+        Assert.Empty(state.CheckpointSaved(new CheckpointSaved(1, 0, 10)));
+        Assert.Empty(state.CheckpointSaved(new CheckpointSaved(1, 2, 10)));
+        var next = state.CheckpointSaved(new CheckpointSaved(1, 3, 10));
+        Assert.Empty(next.OfType<WriteManifest>());
+        Assert.Contains(next, c => c is Log l && l.Message.StartsWith("checkpoint of step 10 skipped: it could not be written (rank 1: disk full)"));
+        Assert.Equal(2, next.OfType<SendToNode>().Select(s => s.Message).OfType<RunUntil>().Count(r => r == new RunUntil(1, 20, LeaseAction.Finish)));
+        Assert.Equal(CoordinatorState.Phase.Running, state.Current);
+
+        // The manifest of the last step fails too: logged, the job goes on.
+        Assert.DoesNotContain(state.ManifestWriteFailed(20, "disk full"), c => c is EndJob);
+    }
+}

@@ -30,6 +30,7 @@ public sealed class WireSerializerTests() : TestKit(ClusterHocon.Build(new Train
             new ReportPosition(2),
             new NodePosition(2, "n1", 17),
             new StopAt(2, 19),
+            new CheckpointFailed(2, 1, 19, "No space left on device"),
         ];
         var covered = messages.Select(m => m.GetType()).ToHashSet();
         var all = typeof(IWireMessage).Assembly.GetTypes().Where(t => typeof(IWireMessage).IsAssignableFrom(t) && !t.IsInterface);
