@@ -272,7 +272,7 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
         {
             Directory.CreateDirectory(temp);
         }
-        catch (Exception e) when (IsWriteFailure(e))
+        catch (Exception e) when (RankCheckpointFolder.IsWriteFailure(e))
         {
             CheckpointWriteFailed(temp, e.Message);
             return;
@@ -283,7 +283,7 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
         {
             _trainer!.SaveReplica(Path.Combine(temp, "replica"));
         }
-        catch (Exception e) when (IsWriteFailure(e))
+        catch (Exception e) when (RankCheckpointFolder.IsWriteFailure(e))
         {
             _checkpointError = $"replica of rank {_launch.Rank}: {e.Message}"; // reported once the shard actor is done with the folder
         }
@@ -303,16 +303,11 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
         var final = _store.RankDirectory(_done, _launch.Rank);
         try
         {
-            foreach (var file in Directory.EnumerateFiles(temp, "*", SearchOption.AllDirectories))
-                AtomicFile.Fsync(file);
-            if (Directory.Exists(final))
-                Directory.Delete(final, recursive: true); // left by an aborted generation that reached the same step
-            Directory.Move(temp, final);
-            AtomicFile.FsyncDirectory(Path.GetDirectoryName(final)!);
+            RankCheckpointFolder.Promote(temp, final);
             if (IsRank0 && _launch.Settings.SaveBackbone)
                 SaveBackbone();
         }
-        catch (Exception e) when (IsWriteFailure(e))
+        catch (Exception e) when (RankCheckpointFolder.IsWriteFailure(e))
         {
             CheckpointWriteFailed(temp, e.Message, final); // also the renamed folder: no manifest will name it
             return;
@@ -335,22 +330,11 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
         CheckpointWriteFailed(temp, _checkpointError ?? failed.Reason);
     }
 
-    /// <summary>Disk full, permission denied, read-only file system: the storage failed, not the rank.</summary>
-    private static bool IsWriteFailure(Exception e) => e is IOException or UnauthorizedAccessException;
-
     /// <summary>A checkpoint this rank could not write: its temporaries go (the previous checkpoint and backbone.pth
     /// are untouched: both are only ever replaced by rename), and the coordinator decides (checkpoint_failure).</summary>
     private void CheckpointWriteFailed(string temp, string reason, string? final = null)
     {
-        try
-        {
-            foreach (var dir in new[] { temp, final })
-                if (dir is not null && Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-        }
-        catch (Exception e) when (IsWriteFailure(e))
-        {
-            _log.Warning("rank {0}: could not remove {1}: {2}", _launch.Rank, temp, e.Message);
-        }
+        RankCheckpointFolder.RemoveQuietly(w => _log.Warning("rank {0}: {1}", _launch.Rank, w), temp, final);
         _log.Warning("rank {0}: the checkpoint of step {1} could not be written: {2}", _launch.Rank, _done, reason);
         _launch.Coordinator.Tell(new CheckpointFailed(_launch.Generation.Generation, _launch.Rank, _done, reason));
         if (_leaseAction == LeaseAction.Finish)
