@@ -30,3 +30,6 @@ public sealed record EndJob(bool Success, string Message, long Step) : Coordinat
 /// <summary>A fresh job (no resume) in an output folder that holds checkpoints of an earlier job: remove them so that
 /// a later restart can never pick up a stale manifest.</summary>
 public sealed record ClearCheckpoints : CoordinatorCommand;
+
+/// <summary>Start the stop deadline (stop_grace_period) of a graceful stop.</summary>
+public sealed record StartStopTimer : CoordinatorCommand;

@@ -10,7 +10,7 @@ namespace ActorFace.Actors.Coordination;
 /// ranks and generations, leases between checkpoints, checkpoint acks, aborts and regrouping after failures.
 /// Every input returns the commands to execute, in order.
 /// </summary>
-public sealed class CoordinatorState
+public sealed partial class CoordinatorState
 {
     public enum Phase { Waiting, Running, Aborting, Ended }
 
@@ -153,8 +153,10 @@ public sealed class CoordinatorState
         if (Current != Phase.Running || c.Generation != Generation || c.Step != _leaseStep || _leaseAction == LeaseAction.Halt)
             return [];
         _acks.Add(c.Rank);
-        if (_acks.Count < Ranks.Count)
+        if (_acks.Count + _checkpointFailures.Count < Ranks.Count)
             return [];
+        if (_checkpointFailures.Count > 0)
+            return SkipCheckpoint(c.Step);
         _acks.Clear();
         var plan = Plan!;
         var manifest = new CheckpointManifest
@@ -170,7 +172,9 @@ public sealed class CoordinatorState
             CreatedUtc = DateTime.UtcNow,
         };
         var commands = new List<CoordinatorCommand> { new WriteManifest(manifest) };
-        if (_leaseAction == LeaseAction.Checkpoint && _settings.Cluster.ScaleUp && CanGrow())
+        if (Stopping && _leaseAction == LeaseAction.Checkpoint)
+            commands.AddRange(EndStopped(c.Step));
+        else if (_leaseAction == LeaseAction.Checkpoint && _settings.Cluster.ScaleUp && CanGrow())
         {
             var joining = _nodes.Where(n => !InGeneration(n.NodeId)).Select(n => n.NodeId);
             commands.AddRange(Regroup($"generation {Generation} ends at checkpoint step {c.Step} to admit stand-by node(s) {string.Join(", ", joining)} (scale up)",
@@ -278,6 +282,8 @@ public sealed class CoordinatorState
             ? (r.Manifest.TotalBatchSize == plan.TotalBatchSize ? r.Manifest.Step : plan.EquivalentStep(r.Manifest.Step, r.Manifest.TotalBatchSize))
             : 0;
         _acks.Clear();
+        _checkpointFailures.Clear();
+        _checkpointFailure = null;
         _finished.Clear();
         (_leaseStep, _leaseAction) = NextLease(StartStep);
         Current = Phase.Running;
@@ -344,6 +350,8 @@ public sealed class CoordinatorState
 
     private IEnumerable<CoordinatorCommand> AfterAbort()
     {
+        if (Stopping)
+            return EndStopped(null, "the generation was aborted while stopping; ");
         Current = Phase.Waiting;
         Ranks = [];
         return TryStart().ToList();

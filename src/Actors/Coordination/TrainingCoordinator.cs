@@ -52,6 +52,7 @@ public sealed class TrainingCoordinator : ReceiveActor, IWithTimers
         Receive<RankFailed>(f => Execute(_state.RankFailed(f)));
         Receive<GenerationAborted>(a => Execute(_state.GenerationAborted(a)));
         Receive<CheckpointSaved>(c => Execute(_state.CheckpointSaved(c)));
+        Receive<CheckpointFailed>(c => Execute(_state.CheckpointFailed(c)));
         Receive<RankFinished>(f => Execute(_state.RankFinished(f)));
         Receive<TrainingProgress>(p =>
         {
@@ -60,6 +61,9 @@ public sealed class TrainingCoordinator : ReceiveActor, IWithTimers
         });
         Receive<PublishMetrics>(_ => _monitoring.Publish(_state));
         Receive<RegroupTimeout>(_ => Execute(_state.RegroupTimedOut()));
+        Receive<StopRequested>(s => Execute(_state.StopRequested(s)));
+        Receive<NodePosition>(p => Execute(_state.NodePositionReported(p)));
+        Receive<StopGrace>(_ => Execute(_state.StopGraceOver()));
         Receive<SuccessorGrace>(_ => Execute(_state.GraceOver()));
         Receive<AbortDeadline>(d => Execute(_state.AbortTimedOut(d.Generation)));
         Receive<AkkaClusterEvent.UnreachableMember>(u =>
@@ -87,6 +91,8 @@ public sealed class TrainingCoordinator : ReceiveActor, IWithTimers
 
     private sealed class SuccessorGrace { public static readonly SuccessorGrace Instance = new(); }
 
+    private sealed class StopGrace { public static readonly StopGrace Instance = new(); }
+
     private sealed record AbortDeadline(int Generation);
 
     protected override void PostStop() => Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
@@ -111,6 +117,13 @@ public sealed class TrainingCoordinator : ReceiveActor, IWithTimers
             {
                 Run(command);
             }
+            catch (Exception e) when (command is WriteManifest write && e is IOException or UnauthorizedAccessException)
+            {
+                var follow = _state.ManifestWriteFailed(write.Manifest.Step, e.Message);
+                Execute(follow);
+                if (follow.Any(c => c is EndJob))
+                    return; // the job ends here: what was planned after the manifest is dropped
+            }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 Execute(_state.Fail($"cannot write checkpoints in {_store.Root}: {e.Message}"));
@@ -132,7 +145,14 @@ public sealed class TrainingCoordinator : ReceiveActor, IWithTimers
                 case WriteManifest write:
                     var path = _store.Write(write.Manifest);
                     _state.ManifestWritten(write.Manifest, path);
-                    _store.Prune(_settings.KeepCheckpoints);
+                    try
+                    {
+                        _store.Prune(_settings.KeepCheckpoints);
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        _log.Warning("could not remove old checkpoints in {0}: {1}", _store.Root, e.Message); // the new one is complete
+                    }
                     Say($"checkpoint of step {write.Manifest.Step} complete: {path}");
                     _monitoring.Checkpoint(write.Manifest.Step, path);
                     _monitoring.Event(ClusterEventKind.CheckpointManifested, _state.Generation, write.Manifest.Step, $"checkpoint of step {write.Manifest.Step} complete");
@@ -149,6 +169,9 @@ public sealed class TrainingCoordinator : ReceiveActor, IWithTimers
                     break;
                 case CancelRegroupTimer:
                     Timers.Cancel(RegroupTimeout.Instance);
+                    break;
+                case StartStopTimer:
+                    Timers.StartSingleTimer(StopGrace.Instance, StopGrace.Instance, _settings.StopGracePeriod);
                     break;
                 case StartAbortTimer abort:
                     Timers.StartSingleTimer(nameof(AbortDeadline), new AbortDeadline(abort.Generation), 2 * _settings.Cluster.AbortTimeout);

@@ -26,3 +26,6 @@ public sealed record SaveShard(long Step, string Directory);
 public sealed record ShardSaved(long Step);
 
 public sealed record ShardFailed(string Reason);
+
+/// <summary>The shard could not be written (disk full, permission): a checkpoint failure, not a rank failure.</summary>
+public sealed record ShardSaveFailed(long Step, string Reason);

@@ -56,6 +56,12 @@ public sealed record TrainingSettings
     public int KeepCheckpoints { get; init; } = 2;
     public long MaxSteps { get; init; }
     public bool SaveBackbone { get; init; } = true;
+    /// <summary>How long a SIGTERM/SIGINT stop may take to write its checkpoint (stop_grace_period).</summary>
+    public TimeSpan StopGracePeriod { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Consecutive non-finite-loss steps (each skipped) before rolling back to the last checkpoint.</summary>
+    public int MaxNonFiniteSteps { get; init; } = 5;
+    /// <summary>stop | continue: what a checkpoint that cannot be written does to the run.</summary>
+    public string CheckpointFailure { get; init; } = "stop";
     public SyntheticSettings Synthetic { get; init; } = new();
     public ClusterSettings Cluster { get; init; } = new();
 

@@ -44,6 +44,7 @@ public sealed class RankTrainerAdapter : IRankTrainer
 
     public void SaveReplica(string directory)
     {
+        RequireFiniteWeights("checkpoint");
         Directory.CreateDirectory(directory);
         StateDictFile.Save(_backbone, Path.Combine(directory, BackboneFile));
         _trainer.Save(Path.Combine(directory, TrainerFile));
@@ -86,7 +87,20 @@ public sealed class RankTrainerAdapter : IRankTrainer
         }
     }
 
-    public void SaveBackbone(string path) => StateDictFile.Save(_backbone, path);
+    public void SaveBackbone(string path)
+    {
+        RequireFiniteWeights("backbone.pth");
+        StateDictFile.Save(_backbone, path);
+    }
+
+    /// <summary>NaN or infinite weights are never written: the rank fails instead, the generation rolls back to the
+    /// last complete checkpoint, and backbone.pth keeps the last good weights.</summary>
+    private void RequireFiniteWeights(string what)
+    {
+        if (!_trainer.BackboneIsFinite())
+            throw new NonFiniteWeightsException(
+                $"the backbone holds NaN or infinite values after step {_trainer.GlobalStep}: {what} not written (the previous one stays); rolling back to the last complete checkpoint");
+    }
 
     public void Dispose()
     {
@@ -94,3 +108,5 @@ public sealed class RankTrainerAdapter : IRankTrainer
         _backbone.Dispose();
     }
 }
+
+public sealed class NonFiniteWeightsException(string message) : Exception(message);

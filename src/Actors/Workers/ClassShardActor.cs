@@ -35,6 +35,10 @@ public sealed class ClassShardActor : ReceiveActor
                 _shard!.Save(m.Directory);
                 Sender.Tell(new ShardSaved(m.Step));
             }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Sender.Tell(new ShardSaveFailed(m.Step, $"class shard of rank {context.Rank}: {e.Message}"));
+            }
             catch (Exception e)
             {
                 Sender.Tell(new ShardFailed($"saving the class shard of rank {context.Rank} to {m.Directory} failed: {e.Message}"));

@@ -35,9 +35,11 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
     private long _leaseStep;
     private LeaseAction _leaseAction;
     private string? _pendingCheckpointDir;
+    private string? _checkpointError;
     private List<string>? _oldRankDirectories;
     private long _granted;
     private long? _lastStepEnd;
+    private readonly NonFiniteLossGuard _nonFinite;
 
     public IStash Stash { get; set; } = null!;
 
@@ -48,6 +50,7 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
         _done = launch.Generation.StartStep;
         _leaseStep = launch.Generation.LeaseStep;
         _leaseAction = launch.Generation.LeaseAction;
+        _nonFinite = new NonFiniteLossGuard(launch.Settings.MaxNonFiniteSteps);
         Initializing();
     }
 
@@ -136,13 +139,14 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
         Receive<FeedFailed>(f => throw new InvalidOperationException($"data feed of rank {_launch.Rank} failed: {f.Reason}"));
         Receive<RunUntil>(OnLease);
         Receive<ShardSaved>(OnShardSaved);
+        Receive<ShardSaveFailed>(OnShardSaveFailed);
         Receive<ShardFailed>(f => throw new InvalidOperationException(f.Reason));
     }
 
     private void OnLease(RunUntil lease)
     {
-        if (lease.Generation != _launch.Generation.Generation || lease.Step < _leaseStep)
-            return;
+        if (lease.Generation != _launch.Generation.Generation || lease.Step < _leaseStep || _launch.Stop.Step <= _done)
+            return; // (a rank that reached its stop target takes no further lease)
         var resume = _done == _leaseStep && _pendingCheckpointDir is null;
         (_leaseStep, _leaseAction) = (lease.Step, lease.Action);
         if (resume && !_feed.Equals(ActorRefs.Nobody))
@@ -164,6 +168,12 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
 
     private void OnBatch(FeedBatch batch)
     {
+        if (ApplyStopTarget() && _done == _leaseStep)
+        {
+            Stash.Stash();
+            EndOfLease(); // the stop target is the step just done
+            return;
+        }
         if (_done >= _leaseStep)
         {
             Stash.Stash(); // prefetched beyond the lease: keep it for the next lease
@@ -178,8 +188,7 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
             var waited = _lastStepEnd is { } end ? System.Diagnostics.Stopwatch.GetElapsedTime(end) : TimeSpan.Zero;
             var result = _trainer!.Step(step, batch.Images, batch.Labels);
             _lastStepEnd = System.Diagnostics.Stopwatch.GetTimestamp();
-            if (double.IsNaN(result.Loss))
-                _log.Warning("rank {0}: loss is NaN at step {1}", _launch.Rank, step);
+            OnNonFiniteLoss(step, result.Loss);
             _done = step;
             _launch.Watch.Progress(step);
             var line = _speed!.Step(step, result.Loss, batch.Epoch, result.NextLearningRate, result.GradScale);
@@ -197,10 +206,36 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
                 _launch.Watch.Progress(step);
             }
         }
+        ApplyStopTarget();
         if (_done < _leaseStep)
             TopUpCredits();
         else
             EndOfLease();
+    }
+
+    /// <summary>A graceful stop shortens the lease to the node's stop target (then checkpoint); true when it did.</summary>
+    private bool ApplyStopTarget()
+    {
+        var target = _launch.Stop.Step;
+        if (target >= _leaseStep) return false;
+        if (target < _done)
+            throw new InvalidOperationException($"rank {_launch.Rank} already completed step {_done}, past step {target} where the stop was planned");
+        (_leaseStep, _leaseAction) = (target, LeaseAction.Checkpoint);
+        return true;
+    }
+
+    /// <summary>The trainer skipped the update of a step with a NaN/inf loss; count it, say so, roll back when it persists.</summary>
+    private void OnNonFiniteLoss(long step, double loss)
+    {
+        var verdict = _nonFinite.Observe(loss);
+        if (verdict == NonFiniteVerdict.Trained) return;
+        var what = $"loss is {loss} at step {step}: step skipped (no weight update; {_nonFinite.Consecutive} in a row, " +
+                   $"{_nonFinite.Skipped} in this generation; max_nonfinite_steps = {_nonFinite.MaxConsecutive})";
+        _log.Warning("rank {0}: {1}", _launch.Rank, what);
+        if (IsRank0) _trainingLog!.Write("warning: " + what);
+        if (verdict == NonFiniteVerdict.RollBack)
+            throw new NonFiniteLossException($"the loss was NaN or infinite for {_nonFinite.Consecutive} consecutive steps (up to step {step}; " +
+                                             "max_nonfinite_steps): rolling back to the last complete checkpoint");
     }
 
     private void PublishMetrics(WorkerState state, long step, RankStepResult? result = null, TimeSpan waited = default)
@@ -212,7 +247,7 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
         MetricsPublisher.Publish(Context.System, new WorkerMetrics(_launch.Slot.NodeId, _launch.Rank, _launch.WorldSize,
             _launch.Generation.Generation, state, step, _speed?.LastSamplesPerSecond ?? 0, _speed?.LastLossAverage ?? double.NaN,
             result?.NextLearningRate ?? double.NaN, result?.GradNorm ?? double.NaN, breakdown,
-            Environment.WorkingSet, 0, MetricClock.NowMs()));
+            Environment.WorkingSet, 0, MetricClock.NowMs(), _nonFinite.Skipped));
         if (_classShard?.Usage() is { } u)
             MetricsPublisher.Publish(Context.System, new ShardMetrics(_launch.Slot.NodeId, _launch.Rank, checked((int)u.ClassStart),
                 checked((int)u.NumLocal), checked((int)u.SampledClasses), u.Bytes, MetricClock.NowMs()));
@@ -232,10 +267,26 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
         PublishMetrics(WorkerState.Checkpointing, _done);
         var final = _store.RankDirectory(_done, _launch.Rank);
         var temp = final + $".partial-{Guid.NewGuid():N}";
-        Directory.CreateDirectory(temp);
+        _checkpointError = null;
+        try
+        {
+            Directory.CreateDirectory(temp);
+        }
+        catch (Exception e) when (RankCheckpointFolder.IsWriteFailure(e))
+        {
+            CheckpointWriteFailed(temp, e.Message);
+            return;
+        }
         _pendingCheckpointDir = temp;
         _shard.Tell(new SaveShard(_done, Path.Combine(temp, "shard")));
-        _trainer!.SaveReplica(Path.Combine(temp, "replica"));
+        try
+        {
+            _trainer!.SaveReplica(Path.Combine(temp, "replica"));
+        }
+        catch (Exception e) when (RankCheckpointFolder.IsWriteFailure(e))
+        {
+            _checkpointError = $"replica of rank {_launch.Rank}: {e.Message}"; // reported once the shard actor is done with the folder
+        }
     }
 
     private void OnShardSaved(ShardSaved saved)
@@ -244,15 +295,23 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
             return;
         var temp = _pendingCheckpointDir;
         _pendingCheckpointDir = null;
+        if (_checkpointError is { } error)
+        {
+            CheckpointWriteFailed(temp, error);
+            return;
+        }
         var final = _store.RankDirectory(_done, _launch.Rank);
-        foreach (var file in Directory.EnumerateFiles(temp, "*", SearchOption.AllDirectories))
-            AtomicFile.Fsync(file);
-        if (Directory.Exists(final))
-            Directory.Delete(final, recursive: true); // left by an aborted generation that reached the same step
-        Directory.Move(temp, final);
-        AtomicFile.FsyncDirectory(Path.GetDirectoryName(final)!);
-        if (IsRank0 && _launch.Settings.SaveBackbone)
-            SaveBackbone();
+        try
+        {
+            RankCheckpointFolder.Promote(temp, final);
+            if (IsRank0 && _launch.Settings.SaveBackbone)
+                SaveBackbone();
+        }
+        catch (Exception e) when (RankCheckpointFolder.IsWriteFailure(e))
+        {
+            CheckpointWriteFailed(temp, e.Message, final); // also the renamed folder: no manifest will name it
+            return;
+        }
         _launch.Coordinator.Tell(new CheckpointSaved(_launch.Generation.Generation, _launch.Rank, _done));
         if (_leaseAction == LeaseAction.Finish)
         {
@@ -260,6 +319,26 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
                 Verify(v, _done);
             _launch.Coordinator.Tell(new RankFinished(_launch.Generation.Generation, _launch.Rank, _done));
         }
+    }
+
+    private void OnShardSaveFailed(ShardSaveFailed failed)
+    {
+        if (_pendingCheckpointDir is null || failed.Step != _done)
+            return;
+        var temp = _pendingCheckpointDir;
+        _pendingCheckpointDir = null;
+        CheckpointWriteFailed(temp, _checkpointError ?? failed.Reason);
+    }
+
+    /// <summary>A checkpoint this rank could not write: its temporaries go (the previous checkpoint and backbone.pth
+    /// are untouched: both are only ever replaced by rename), and the coordinator decides (checkpoint_failure).</summary>
+    private void CheckpointWriteFailed(string temp, string reason, string? final = null)
+    {
+        RankCheckpointFolder.RemoveQuietly(w => _log.Warning("rank {0}: {1}", _launch.Rank, w), temp, final);
+        _log.Warning("rank {0}: the checkpoint of step {1} could not be written: {2}", _launch.Rank, _done, reason);
+        _launch.Coordinator.Tell(new CheckpointFailed(_launch.Generation.Generation, _launch.Rank, _done, reason));
+        if (_leaseAction == LeaseAction.Finish)
+            _launch.Coordinator.Tell(new RankFinished(_launch.Generation.Generation, _launch.Rank, _done));
     }
 
     private void SaveBackbone()

@@ -18,5 +18,7 @@ public sealed record RankLaunch(
     TextWriter? Console)
 {
     public int Rank => Slot.Rank;
+    /// <summary>Where a graceful stop ends this rank's lease (set by its node).</summary>
+    public StopTarget Stop { get; init; } = new();
     public int WorldSize => Generation.WorldSize;
 }

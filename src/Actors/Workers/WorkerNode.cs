@@ -30,6 +30,8 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
     private int? _aborting;
     private bool _ended;
     private bool _standby;
+    private StopTarget _stopTarget = new();
+    private long _startStep;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -61,6 +63,14 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
         Receive<StartGeneration>(OnStart);
         Receive<RunUntil>(m => { foreach (var worker in _ranks.Keys) worker.Forward(m); });
         Receive<AbortGeneration>(m => Abort(m.Generation, m.Reason));
+        Receive<RequestStop>(r => (_coordinator ?? _coordinatorProxy).Tell(new StopRequested(_nodeId, r.Reason)));
+        Receive<ReportPosition>(p =>
+        {
+            if (p.Generation != _generation) return;
+            var furthest = _ranks.Values.Select(r => r.Watch.LastStep).DefaultIfEmpty(0).Max();
+            Sender.Tell(new NodePosition(_generation, _nodeId, Math.Max(furthest, _startStep)));
+        });
+        Receive<StopAt>(s => { if (s.Generation == _generation) _stopTarget.Set(s.Step); });
         Receive<TrainingEnded>(m =>
         {
             _ended = true;
@@ -115,13 +125,18 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
             Abort(_generation, $"generation {g.Generation} started");
         _generation = g.Generation;
         _aborting = null;
+        _stopTarget = new StopTarget();
+        _startStep = g.StartStep;
         var mine = g.Ranks.Where(r => r.NodeId == _nodeId).OrderBy(r => r.Rank).ToList();
         ICollective[]? local = g.LocalCollective ? _services.Collectives.CreateLocal(g.WorldSize, _settings.Cluster.CollectiveTimeout) : null;
         foreach (var slot in mine)
         {
             var collective = new CollectiveSlot();
             var watch = new RankWatch();
-            var launch = new RankLaunch(_settings, _services, g, slot, Sender, collective, watch, local?[slot.Rank], slot.Rank == 0 ? _console : null);
+            var launch = new RankLaunch(_settings, _services, g, slot, Sender, collective, watch, local?[slot.Rank], slot.Rank == 0 ? _console : null)
+            {
+                Stop = _stopTarget,
+            };
             var worker = Context.ActorOf(GpuWorker.Props(launch), $"rank-{slot.Rank}-g{g.Generation}");
             Context.Watch(worker);
             _ranks[worker] = (slot.Rank, collective, watch);
@@ -205,8 +220,13 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
         if (e is RankFailureException f && f.Generation == _generation && _aborting != _generation)
         {
             var inner = f.InnerException!;
-            var reason = inner is CollectiveAbortedException ? inner.Message : $"{inner.GetType().Name}: {inner.Message}";
-            _log.Error(inner, "rank {0} failed in generation {1}", f.Rank, f.Generation);
+            // Failures the runtime raises on purpose explain themselves; a stack trace would only bury the message.
+            var explained = inner is CollectiveAbortedException or NonFiniteLossException or Training.NonFiniteWeightsException;
+            var reason = explained ? inner.Message : $"{inner.GetType().Name}: {inner.Message}";
+            if (explained && inner is not CollectiveAbortedException)
+                _log.Warning("rank {0} failed in generation {1}: {2}", f.Rank, f.Generation, reason);
+            else
+                _log.Error(inner, "rank {0} failed in generation {1}", f.Rank, f.Generation);
             (_coordinator ?? _coordinatorProxy).Tell(new RankFailed(f.Generation, f.Rank, reason));
             foreach (var (_, (_, collective, _)) in _ranks)
                 collective.Abort($"rank {f.Rank} failed: {reason}");

@@ -153,7 +153,10 @@ public sealed class ChaosRunner(ChaosOptions options, TextWriter console)
     private void Start(int index, int port)
     {
         var incarnation = _procs.Count(p => p.Index == index);
-        _procs.Add(new TrainProcess(index, incarnation, [.. _args, "--port", Inv(port)], _log,
+        // A restarted process rejoins the running job, whose checkpoints are in the folder: --resume says so (a fresh
+        // start there is refused; resume is per node and not part of the settings digest).
+        string[] again = incarnation > 0 ? ["--resume"] : [];
+        _procs.Add(new TrainProcess(index, incarnation, [.. _args, .. again, "--port", Inv(port)], _log,
             Path.Combine(LogDir, $"process-{index}.{incarnation}.log")));
     }
 

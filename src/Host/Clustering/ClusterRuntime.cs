@@ -17,7 +17,12 @@ public static class ClusterRuntime
     {
         security ??= ClusterSecurity.None;
         // The job file's own `akka { }` section (if any) wins over ours.
-        var akka = userHocon.WithFallback(ClusterHocon.Build(settings));
+        // Akka's CLR hook would run CoordinatedShutdown on SIGTERM (its own signal registration) and end the job on
+        // the spot; a training process handles SIGTERM itself (GracefulStop: checkpoint first) and leaves the cluster
+        // in the finally below.
+        var akka = userHocon
+            .WithFallback(Akka.Configuration.ConfigurationFactory.ParseString("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off"))
+            .WithFallback(ClusterHocon.Build(settings));
         // Checked on the effective address (a job file's akka block may override cluster.hostname), before binding.
         var hostname = akka.GetString("akka.remote.dot-netty.tcp.hostname", settings.Cluster.Hostname);
         security.RequireRemote(hostname);
@@ -42,6 +47,7 @@ public static class ClusterRuntime
             console.WriteLine($"actorface node {self} up; {settings.Cluster.WorkersPerNode} rank slot(s); waiting for {settings.EffectiveMinWorkers} rank(s)");
             await using var attached = attach?.Invoke(system);
             var outcome = TrainingNode.Start(system, settings, services(), console);
+            using var stop = new GracefulStop(system, console, settings.StopGracePeriod);
             var terminated = system.WhenTerminated;
             var first = await Task.WhenAny(outcome, terminated);
             if (first != outcome)

@@ -23,9 +23,11 @@ public static class PackCommand
         var identities = new Option<int>("--identities") { Description = "synthetic .bin: number of people", DefaultValueFactory = _ => 100 };
         var firstIdentity = new Option<int>("--first-identity") { Description = "synthetic .bin: first person id (use >= training identities)", DefaultValueFactory = _ => 100_000 };
         var pairs = new Option<int>("--pairs") { Description = "synthetic .bin: pairs, a multiple of 20", DefaultValueFactory = _ => 600 };
+        var force = new Option<bool>("--force") { Description = "replace an existing pack (the old one stays intact until the new one is complete)" };
+        var strict = new Option<bool>("--strict") { Description = "fail (write nothing) if any image does not decode, instead of skipping and listing it" };
 
         var command = new Command("pack", "Build, verify or generate face datasets (MXNet RecordIO, verification .bin)");
-        foreach (var o in new Option[] { images, output, shuffle, seed, resize, verify, synthBin, identities, firstIdentity, pairs })
+        foreach (var o in new Option[] { images, output, shuffle, seed, resize, verify, synthBin, identities, firstIdentity, pairs, force, strict })
             command.Options.Add(o);
         command.SetAction(parse =>
         {
@@ -43,10 +45,13 @@ public static class PackCommand
                 if (dir is null || prefix is null)
                     return Error("give --images DIR --out PREFIX, or --verify PREFIX, or --synthetic-bin PATH");
                 var summary = RecordIOPacker.Pack(dir, prefix,
-                    new PackOptions(parse.GetValue(shuffle), parse.GetValue(seed), parse.GetValue(resize)), Progress("packed"));
+                    new PackOptions(parse.GetValue(shuffle), parse.GetValue(seed), parse.GetValue(resize),
+                        Force: parse.GetValue(force), Strict: parse.GetValue(strict)), Progress("packed"), Progress("decoded", endLine: true));
                 Console.WriteLine();
+                foreach (var bad in summary.Skipped) Console.Error.WriteLine("skipped: " + bad);
                 Console.WriteLine($"{summary.RecPath}: {summary.Images} images, {summary.Classes} identities, " +
-                                  (summary.InsightFaceLayout ? "InsightFace layout (header + identity records)" : "plain shuffled layout"));
+                                  (summary.InsightFaceLayout ? "InsightFace layout (header + identity records)" : "plain shuffled layout") +
+                                  (summary.Skipped.Count > 0 ? $"; {summary.Skipped.Count} image(s) skipped because they do not decode (listed above; --strict fails instead)" : ""));
                 return 0;
             }
             catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException or InvalidDataException)
@@ -68,9 +73,10 @@ public static class PackCommand
         return report.Ok ? 0 : 1;
     }
 
-    static Action<int, int> Progress(string verb) => (done, total) =>
+    static Action<int, int> Progress(string verb, bool endLine = false) => (done, total) =>
     {
         if (done % 1000 == 0 || done == total) Console.Write($"\r{verb} {done}/{total}");
+        if (endLine && done == total) Console.WriteLine();
     };
 
     static int Error(string message)

@@ -23,6 +23,7 @@ public static class TrainCommand
         var set = new Option<string[]>("--set") { Description = "Override a key: --set batch_size=64 (repeatable; key relative to actorface.)", AllowMultipleArgumentsPerToken = false };
         var output = new Option<string?>("--output") { Description = "Output directory (checkpoints, training.log, backbone.pth)" };
         var resume = new Option<bool>("--resume") { Description = "Continue from the latest complete checkpoint in the output directory (any number of ranks)" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Start from scratch in an output directory that holds an earlier run's checkpoints, deleting them" };
         var cluster = new ClusterOptions();
         var http = new Option<string?>("--http") { Description = "Serve the monitor's /, /status and /metrics on HOST:PORT (loopback only unless --http-allow-remote)" };
         var allowRemote = new Option<bool>("--http-allow-remote") { Description = "Allow --http on a non-loopback address (no authentication!)" };
@@ -31,12 +32,18 @@ public static class TrainCommand
         command.Options.Add(set);
         command.Options.Add(output);
         command.Options.Add(resume);
+        command.Options.Add(overwrite);
         foreach (var option in cluster.All)
             command.Options.Add(option);
         command.Options.Add(http);
         command.Options.Add(allowRemote);
         command.SetAction(parse =>
         {
+            if (parse.GetValue(resume) && parse.GetValue(overwrite))
+            {
+                Console.Error.WriteLine("error: --resume continues the earlier run and --overwrite deletes it: give one of them");
+                return 2;
+            }
             var sets = new List<string>(parse.GetValue(set) ?? []);
             if (parse.GetValue(output) is { } o) sets.Add("output=" + o);
             if (parse.GetValue(resume)) sets.Add("resume=true");
@@ -52,12 +59,13 @@ public static class TrainCommand
                 Console.Error.WriteLine("error: " + e.Message);
                 return 2;
             }
-            return Run(parse.GetValue(config), sets, Console.Out, Console.Error, endpoint);
+            return Run(parse.GetValue(config), sets, Console.Out, Console.Error, endpoint, parse.GetValue(overwrite));
         });
         return command;
     }
 
-    public static int Run(string? configFile, IReadOnlyList<string> sets, TextWriter stdout, TextWriter stderr, IPEndPoint? http = null)
+    public static int Run(string? configFile, IReadOnlyList<string> sets, TextWriter stdout, TextWriter stderr, IPEndPoint? http = null,
+        bool overwrite = false)
     {
         LoadedConfig loaded;
         ClusterSecurity security;
@@ -68,6 +76,10 @@ public static class TrainCommand
             // Refused before any data is opened or any port is bound (the collective binds on the same host).
             StartupChecks.RequireProtectedRemote(loaded, security);
             OutputDirectory.EnsureWritable(loaded.Settings.OutputDirectory);
+            // Only the process that starts the job decides fresh vs. resumed (its coordinator clears the folder);
+            // a node that joins a running job (or comes back after a crash) finds that job's checkpoints there.
+            if (IsFirstSeed(loaded.Settings))
+                EarlierRun.RefuseImplicitOverwrite(loaded.Settings.OutputDirectory, loaded.Settings.Resume, overwrite);
         }
         catch (Exception e) when (e is ConfigException or OutputDirectoryException or ArgumentException)
         {

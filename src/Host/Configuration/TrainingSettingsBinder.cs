@@ -50,6 +50,9 @@ public static class TrainingSettingsBinder
             KeepCheckpoints = r.Get<int>("keep_checkpoints"),
             MaxSteps = r.Get<long>("max_steps"),
             SaveBackbone = r.Get<bool>("save_backbone"),
+            StopGracePeriod = r.Get<TimeSpan>("stop_grace_period"),
+            MaxNonFiniteSteps = r.Get<int>("max_nonfinite_steps"),
+            CheckpointFailure = r.Get<string>("checkpoint_failure"),
             Synthetic = new SyntheticSettings
             {
                 ValPairs = r.Get<int>("synthetic.val_pairs"),
@@ -107,6 +110,9 @@ public static class TrainingSettingsBinder
         r.Require("checkpoint_every", s.CheckpointEvery >= 0, "must be >= 0 (0 = every epoch)");
         r.Require("keep_checkpoints", s.KeepCheckpoints >= 1, "must be >= 1");
         r.Require("max_steps", s.MaxSteps >= 0, "must be >= 0 (0 = whole schedule)");
+        r.Require("stop_grace_period", s.StopGracePeriod > TimeSpan.Zero && s.StopGracePeriod <= TimeSpan.FromHours(1), "must be > 0 and <= 1h");
+        r.Require("max_nonfinite_steps", s.MaxNonFiniteSteps is >= 1 and <= 1_000_000, "must be in [1, 1000000]");
+        r.Require("checkpoint_failure", s.CheckpointFailure is "stop" or "continue", "must be stop or continue");
         r.Require("num_image", s.Dataset != "synthetic" || s.NumImage >= s.NumClasses, "must be >= num_classes for dataset = synthetic");
         r.Require("synthetic.val_pairs", s.Synthetic.ValPairs >= 0 && s.Synthetic.ValPairs % 20 == 0, "must be a multiple of 20 (10 folds of same/different pairs), 0 = none");
         r.Require("synthetic.val_identities", s.Synthetic.ValPairs == 0 || s.Synthetic.ValIdentities >= 2, "must be >= 2");

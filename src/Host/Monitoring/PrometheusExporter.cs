@@ -18,6 +18,7 @@ public static class PrometheusExporter
         WorkerGauge(p, workers, "actorface_worker_loss", "Training loss at the last reported step.", w => w.Loss);
         WorkerGauge(p, workers, "actorface_worker_learning_rate", "Learning rate at the last reported step.", w => w.LearningRate);
         WorkerGauge(p, workers, "actorface_worker_grad_norm", "Gradient norm before clipping.", w => w.GradNorm);
+        WorkerGauge(p, workers, "actorface_worker_skipped_steps", "Steps of this generation skipped because their loss was NaN or infinite.", w => w.SkippedSteps);
         WorkerGauge(p, workers, "actorface_worker_generation", "World generation the rank belongs to.", w => w.Generation);
         WorkerGauge(p, workers, "actorface_worker_rss_bytes", "Resident set size of the rank's process.", w => w.RssBytes);
         WorkerGauge(p, workers, "actorface_worker_gpu_memory_bytes", "Accelerator memory in use by the rank.", w => w.GpuMemoryBytes);

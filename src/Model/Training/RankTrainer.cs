@@ -82,6 +82,7 @@ public sealed partial class RankTrainer : IDisposable
 
         using var pfc = partialFC.ForwardBackward(embeddings, labels, collective);
         var pfcTime = Lap();
+        if (!float.IsFinite(pfc.Loss)) return SkipNonFiniteStep(pfc.Loss, lr, forward, pfcTime);
 
         embeddings.backward(new[] { pfc.EmbeddingGrad });
         if (options.Bf16) MoveGradsToMasters();

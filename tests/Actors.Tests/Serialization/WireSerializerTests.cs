@@ -26,6 +26,11 @@ public sealed class WireSerializerTests() : TestKit(ClusterHocon.Build(new Train
             new RunUntil(2, 500, LeaseAction.Halt),
             new AbortGeneration(2, "node lost"),
             new TrainingEnded(true, "done", 500),
+            new StopRequested("n1", "SIGTERM"),
+            new ReportPosition(2),
+            new NodePosition(2, "n1", 17),
+            new StopAt(2, 19),
+            new CheckpointFailed(2, 1, 19, "No space left on device"),
         ];
         var covered = messages.Select(m => m.GetType()).ToHashSet();
         var all = typeof(IWireMessage).Assembly.GetTypes().Where(t => typeof(IWireMessage).IsAssignableFrom(t) && !t.IsInterface);

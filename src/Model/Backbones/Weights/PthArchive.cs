@@ -60,11 +60,11 @@ public static class PthArchive
     public static void Write(string path, IReadOnlyList<(string Key, Tensor Tensor)> entries, IReadOnlyList<(string Path, int Version)> moduleVersions)
     {
         var cpu = entries.Select(e => (e.Key, e.Tensor.detach().cpu().contiguous())).ToList();
+        var tmp = path + ".tmp";
         try
         {
             var (pickle, storages) = StateDictPickler.Write(cpu, moduleVersions);
             var root = RootName(path);
-            var tmp = path + ".tmp";
             using (var stream = File.Create(tmp))
             using (var zip = new ZipArchive(stream, ZipArchiveMode.Create))
             {
@@ -76,6 +76,11 @@ public static class PthArchive
                 Add(zip, root + "/version", "3\n"u8.ToArray());
             }
             File.Move(tmp, path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (File.Exists(tmp)) File.Delete(tmp); // a full disk must not keep a half-written copy (and its space)
+            throw;
         }
         finally
         {

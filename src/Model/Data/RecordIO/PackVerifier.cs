@@ -60,6 +60,7 @@ public static class PackVerifier
             if (rec.Labels.Length < 2) { Add(problems, $"{reader.RecPath}: record {key}: identity record without a [first, last+1] range"); continue; }
             long first = (long)rec.Labels[0], last = (long)rec.Labels[1];
             int label = (int)(key - begin);
+            if (first >= last) continue; // an identity all of whose images were skipped when packing
             foreach (var k in new[] { first, last - 1 })
             {
                 var img = ImageRecord.Unpack(reader.ReadRecord(k), reader.RecPath, k);
