@@ -19,7 +19,7 @@ public static class TrainCommand
 
     public static Command Create()
     {
-        var config = new Option<string?>("--config") { Description = $"HOCON job file (default {DefaultConfig}: synthetic identities, CPU, minutes)" };
+        var config = new Option<string?>("--config") { Description = $"HOCON job file, or an arcface_torch configs/*.py read as is (default {DefaultConfig}: synthetic identities, CPU, minutes)" };
         var set = new Option<string[]>("--set") { Description = "Override a key: --set batch_size=64 (repeatable; key relative to actorface.)", AllowMultipleArgumentsPerToken = false };
         var output = new Option<string?>("--output") { Description = "Output directory (checkpoints, training.log, backbone.pth)" };
         var resume = new Option<bool>("--resume") { Description = "Continue from the latest complete checkpoint in the output directory (any number of ranks)" };
@@ -74,6 +74,8 @@ public static class TrainCommand
             return 2;
         }
         using var _ = security;
+        foreach (var notice in loaded.Notices)
+            stdout.WriteLine("config: " + notice);
 
         var settings = loaded.Settings;
         RuntimeThreads.Configure(settings);
