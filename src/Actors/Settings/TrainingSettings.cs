@@ -56,6 +56,10 @@ public sealed record TrainingSettings
     public int KeepCheckpoints { get; init; } = 2;
     public long MaxSteps { get; init; }
     public bool SaveBackbone { get; init; } = true;
+    /// <summary>Backbone state_dict loaded (strictly) before the first step of a fresh run; "" = none.</summary>
+    public string InitBackbone { get; init; } = "";
+    /// <summary>Full [num_classes, D] class-centre matrix ("weight") loaded before the first step of a fresh run; "" = none.</summary>
+    public string InitPartialFc { get; init; } = "";
     public SyntheticSettings Synthetic { get; init; } = new();
     public ClusterSettings Cluster { get; init; } = new();
 

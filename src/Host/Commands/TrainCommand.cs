@@ -60,6 +60,7 @@ public static class TrainCommand
     {
         LoadedConfig loaded;
         ClusterSecurity security;
+        IReadOnlyList<string> initialWeights;
         try
         {
             loaded = TrainingConfigLoader.Load(ResolveConfig(configFile), sets);
@@ -67,8 +68,14 @@ public static class TrainCommand
             // Refused before any data is opened or any port is bound (the collective binds on the same host).
             security.RequireRemote(loaded.Settings.Cluster.Hostname);
             OutputDirectory.EnsureWritable(loaded.Settings.OutputDirectory);
+            initialWeights = InitialWeights.Check(loaded.Settings);
         }
         catch (Exception e) when (e is ConfigException or OutputDirectoryException or ArgumentException)
+        {
+            stderr.WriteLine("error: " + e.Message);
+            return 2;
+        }
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException)
         {
             stderr.WriteLine("error: " + e.Message);
             return 2;
@@ -76,6 +83,8 @@ public static class TrainCommand
         using var _ = security;
         foreach (var notice in loaded.Notices)
             stdout.WriteLine("config: " + notice);
+        foreach (var line in initialWeights)
+            stdout.WriteLine(line);
 
         var settings = loaded.Settings;
         RuntimeThreads.Configure(settings);

@@ -50,6 +50,8 @@ public static class TrainingSettingsBinder
             KeepCheckpoints = r.Get<int>("keep_checkpoints"),
             MaxSteps = r.Get<long>("max_steps"),
             SaveBackbone = r.Get<bool>("save_backbone"),
+            InitBackbone = r.Get<string>("init_backbone"),
+            InitPartialFc = r.Get<string>("init_partial_fc"),
             Synthetic = new SyntheticSettings
             {
                 ValPairs = r.Get<int>("synthetic.val_pairs"),
