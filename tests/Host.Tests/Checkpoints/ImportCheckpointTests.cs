@@ -24,9 +24,9 @@ public sealed class ImportCheckpointTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, true);
 
     // lr 0 (and a schedule at lr 0): the resumed steps change no parameter, so the end weights must be the imported ones.
-    private string Job(int embedding = Embedding, int classes = Classes)
+    private string Job(int embedding = Embedding, int classes = Classes, string optimizer = "sgd")
     {
-        var path = Path.Combine(_dir, $"job_{embedding}_{classes}.py");
+        var path = Path.Combine(_dir, $"job_{embedding}_{classes}_{optimizer}.py");
         File.WriteAllText(path, $"""
             from easydict import EasyDict as edict
             config = edict()
@@ -43,6 +43,7 @@ public sealed class ImportCheckpointTests : IDisposable
             config.num_workers = 1
             config.grad_allreduce_fp16 = False
             config.dataset = "synthetic"
+            config.optimizer = "{optimizer}"
             """);
         return path;
     }
@@ -218,5 +219,64 @@ public sealed class ImportCheckpointTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("the pickle references the Python global 'posix.system'", err);
         Assert.Contains("refusing to load it", err);
+    }
+
+    [Fact]
+    public void AdamWMomentsAndStepCountsAreCarriedToo()
+    {
+        // torch >= 1.12 saves AdamW's step as a float32 scalar tensor; betas mark the group as AdamW.
+        var dir = Path.Combine(_dir, "adamw_run");
+        Directory.CreateDirectory(dir);
+        manual_seed(3);
+        using var backbone = BackboneFactory.Create("mbf", Embedding);
+        var entries = StateDictEntries.Of(backbone);
+        var parameters = entries.Where(e => e.IsParameter).ToList();
+        var expAvg = parameters.Select(p => randn_like(p.Tensor)).ToList();
+        var centres = randn(Classes, Embedding);
+        var centreAvg = randn(Classes, Embedding);
+        PyDict Group(IEnumerable<long> ids) => new([
+            ("lr", 0.001), ("betas", new PyTuple(0.9, 0.999)), ("eps", 1e-8), ("weight_decay", 0.1), ("amsgrad", false),
+            ("initial_lr", 0.001), ("params", ids.Select(i => (object?)i).ToList()),
+        ]);
+        PyDict Moments(Tensor avg) => new([("step", tensor(7.0f)), ("exp_avg", avg), ("exp_avg_sq", avg.abs())]);
+        for (var rank = 0; rank < World; rank++)
+        {
+            var layout = new ShardLayout(Classes, World, rank);
+            var state = expAvg.Select((t, id) => ((object)(long)id, (object?)Moments(t)))
+                .Append(((object)(long)parameters.Count, Moments(centreAvg.narrow(0, layout.ClassStart, layout.NumLocal)))).ToList();
+            TorchSaveWriter.Save(Path.Combine(dir, $"checkpoint_gpu_{rank}.pt"), new PyDict([
+                ("epoch", Epoch), ("global_step", Step),
+                ("state_dict_backbone", new PyDict(entries.Select(e => ((object)e.Key, (object?)e.Tensor)).ToList(), StateDictEntries.ModuleVersions(backbone))),
+                ("state_dict_softmax_fc", new PyDict([("weight", centres.narrow(0, layout.ClassStart, layout.NumLocal))], [("", 1)])),
+                ("state_optimizer", new PyDict([("state", new PyDict(state)),
+                    ("param_groups", new List<object?> { Group(Enumerable.Range(0, parameters.Count).Select(i => (long)i)), Group([parameters.Count]) })])),
+                ("state_lr_scheduler", new PyDict([("base_lrs", new List<object?> { 0.001, 0.001 }), ("last_epoch", Step),
+                    ("_last_lr", new List<object?> { 0.0005, 0.0005 }), ("total_iters", TotalIters), ("power", 1.0), ("warmup_iters", 0)])),
+            ]));
+        }
+        var output = Path.Combine(_dir, "out");
+        var (code, _, err) = Import(dir, Job(optimizer: "adamw"), output);
+        Assert.True(code == 0, err);
+        Assert.Equal(2, Import(dir, Job(optimizer: "sgd"), Path.Combine(_dir, "out-sgd")).Code); // state kind must match the job
+
+        var (manifest, manifestPath) = new CheckpointStore(output).Latest()!.Value;
+        var byName = parameters.Select((p, i) => (p.Key, i)).ToDictionary(x => x.Key, x => x.i);
+        var trainable = backbone.named_parameters().Where(p => p.parameter.requires_grad).Select(p => p.name).ToList();
+        for (var rank = 0; rank < World; rank++)
+        {
+            var rankDir = CheckpointStore.RankDirectory(manifestPath, manifest, rank);
+            var (meta, tensors) = TensorArchive.Read(Path.Combine(rankDir, "replica", "trainer.afta"));
+            Assert.Equal(("AdamW", "0.001", "0.0005"), (meta["optimizer"], meta["scheduler.base_lr"], meta["scheduler.last_lr"]));
+            for (var i = 0; i < trainable.Count; i++)
+            {
+                var avg = expAvg[byName[trainable[i]]];
+                Assert.True(Same(avg, tensors[$"optimizer.{i}.exp_avg"]), trainable[i]);
+                Assert.True(Same(avg.abs(), tensors[$"optimizer.{i}.exp_avg_sq"]), trainable[i]);
+                Assert.Equal(7.0, tensors[$"optimizer.{i}.step"].item<double>());
+            }
+            using var shard = PartialFCShard.ReadState(Path.Combine(rankDir, "shard", "shard.afta"));
+            Assert.True(Same(centreAvg.narrow(0, shard.Layout.ClassStart, shard.Layout.NumLocal), shard.OptimizerState["exp_avg"]));
+            Assert.Equal(7.0, shard.OptimizerState["step"].to_type(ScalarType.Float64).item<double>());
+        }
     }
 }

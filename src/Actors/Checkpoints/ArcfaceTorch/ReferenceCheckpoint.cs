@@ -119,6 +119,7 @@ public sealed class ReferenceCheckpoint : IDisposable
                 var key = k as string ?? throw Bad($"{what} has a non-string key");
                 result[key] = v switch
                 {
+                    Tensor t when key == "step" => t.to_type(ScalarType.Float64), // as ActorFace's AdamW keeps it
                     Tensor t => t,
                     long l when key == "step" => tensor((double)l, ScalarType.Float64),
                     double d when key == "step" => tensor(d, ScalarType.Float64),
