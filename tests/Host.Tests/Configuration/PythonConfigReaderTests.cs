@@ -39,7 +39,7 @@ public sealed class PythonConfigReaderTests : IDisposable
             config.lr = 7 / 2 / 10     # true division gives a float
             config.weight_decay = 5e-4
             config.sample_rate = (0.3)
-            config.rec = "/train_tmp/" 'Web' + "Face42M"
+            config.rec = "/train_tmp/a+b's <dir>\\" 'Web' + "Face42M"   # quotes, escapes, HOCON-special characters
             config.val_targets = [
                 "lfw",      # one per line
                 'cfp_fp',
@@ -53,7 +53,7 @@ public sealed class PythonConfigReaderTests : IDisposable
         Assert.Equal(new ActorFace.Actors.Settings.MarginList(1.0, 0.0, 0.4), s.MarginList);
         Assert.Equal(("mbf", 300000, 800004L, 20, -1), (s.Network, s.NumClasses, s.NumImage, s.NumEpoch, s.WarmupEpoch));
         Assert.Equal((0.35, 5e-4, 0.3), (s.Lr, s.WeightDecay, s.SampleRate));
-        Assert.Equal("/train_tmp/WebFace42M", s.Rec);
+        Assert.Equal("/train_tmp/a+b's <dir>\\WebFace42M", s.Rec);
         Assert.Equal(["lfw", "cfp_fp"], s.ValTargets);
         Assert.Equal((true, 64), (s.Fp16, s.BatchSize));
         Assert.Equal(Path.Combine("work_dirs", "job"), s.OutputDirectory);
