@@ -77,6 +77,10 @@ public sealed class FineTuningTests : IDisposable
         Assert.Contains($"init_backbone: {init} matches mbf (embedding {Embedding}", run.Output);
         Assert.Contains($"init_partial_fc: {centres} holds the centres of all {Classes} classes", run.Output);
         Assert.Contains("config: the wandb_* keys", run.Output); // base.py's, from the built-in copy
+        // The run's TensorBoard file carries arcface_torch's CallBackLogging tags (the ETA included).
+        var events = File.ReadAllBytes(Assert.Single(Directory.GetFiles(Path.Combine(output, "tensorboard"), "events.out.tfevents.*")));
+        var text = System.Text.Encoding.ASCII.GetString(events);
+        Assert.All(new[] { "time_for_end", "learning_rate", "loss" }, tag => Assert.Contains(tag, text));
 
         var expected = Parameters(init, pretrained);
         var actual = Parameters(Path.Combine(output, "backbone.pth"), pretrained);
