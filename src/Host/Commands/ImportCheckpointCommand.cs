@@ -37,6 +37,7 @@ public static class ImportCheckpointCommand
             var loaded = TrainingConfigLoader.Load(configFile, sets);
             var settings = loaded.Settings;
             var outDir = output ?? settings.OutputDirectory;
+            ReferenceCheckpoint.FilesIn(from); // a wrong --from creates no output folder
             OutputDirectory.EnsureWritable(outDir);
             var manifest = ReferenceCheckpointImporter.Import(from, settings, outDir, stdout.WriteLine);
             stdout.WriteLine($"imported step {manifest.Step} (epoch {manifest.Epoch}, {manifest.WorldSize} rank(s)); continue it with:");
