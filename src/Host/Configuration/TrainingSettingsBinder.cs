@@ -81,7 +81,6 @@ public static class TrainingSettingsBinder
 
     private static void Check(TrainingSettings s, Reader r)
     {
-        // One list of names: whatever BackboneFactory can build.
         var networks = ActorFace.Model.Backbones.BackboneFactory.Networks;
         r.Require("network", networks.Contains(s.Network), $"must be one of {string.Join(", ", networks)}");
         r.Require("embedding_size", s.EmbeddingSize > 0, "must be > 0");
