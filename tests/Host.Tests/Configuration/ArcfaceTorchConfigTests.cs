@@ -133,7 +133,7 @@ public sealed class ArcfaceTorchConfigTests
         var ports = Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "hocon"), "*.conf")
             .Where(f => File.ReadAllText(f).Contains("Port of arcface_torch configs/", StringComparison.Ordinal))
             .Select(Path.GetFileNameWithoutExtension).ToList();
-        Assert.Equal(9, ports.Count);
+        Assert.True(ports.Count >= 9, $"{ports.Count} ports found");
         Assert.All(ports, p => Assert.True(File.Exists(Path.Combine(Dir, p + ".py")), $"{p}.py is missing"));
     }
 
