@@ -39,6 +39,8 @@ public sealed class SpeedLogger
 
     public double LastSamplesPerSecond { get; private set; }
     public double LastLossAverage { get; private set; }
+    /// <summary>The ETA of the last line in hours (arcface_torch's TensorBoard `time_for_end`).</summary>
+    public double LastHoursLeft { get; private set; } = double.NaN;
 
     /// <summary>Records the step's loss; returns the log line (without the logging prefix) when one is due.</summary>
     public string? Step(long globalStep, double loss, int epoch, double nextLr, double gradScale = double.NaN)
@@ -61,6 +63,7 @@ public sealed class SpeedLogger
         var lossAvg = _lossSum / _lossCount;
         LastSamplesPerSecond = speedTotal;
         LastLossAverage = lossAvg;
+        LastHoursLeft = hoursLeft;
         _lossSum = 0;
         _lossCount = 0;
         _tic = now;

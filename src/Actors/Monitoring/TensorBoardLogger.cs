@@ -4,9 +4,12 @@ using static TorchSharp.torch.utils.tensorboard;
 namespace ActorFace.Actors.Monitoring;
 
 /// <summary>
-/// Writes training scalars as TensorBoard event files through TorchSharp's SummaryWriter, under the same tags
-/// arcface_torch uses (loss, learning_rate, {target}_accuracy). Usable directly from the training loop or as an
-/// <see cref="IMetricSink"/> of a MonitorActor, where it logs each global step once however many ranks report it.
+/// Writes training scalars as TensorBoard event files through TorchSharp's SummaryWriter, under exactly the tags
+/// arcface_torch writes (spec §5.7, utils_callbacks.py), so existing dashboards keep working: CallBackLogging's
+/// `time_for_end` (ETA, hours), `learning_rate` and `loss` (the running mean since the previous log line) every
+/// `frequent` steps, and CallBackVerification's Accuracy-Flip under the target's own name (`lfw`, `cfp_fp`, ...).
+/// Usable directly from the training loop or as an <see cref="IMetricSink"/> of a MonitorActor, where it logs each
+/// global step once however many ranks report it.
 /// </summary>
 public sealed class TensorBoardLogger : IMetricSink
 {
@@ -21,16 +24,23 @@ public sealed class TensorBoardLogger : IMetricSink
 
     public string LogDir => _writer.LogDir;
 
-    public void LogTraining(long globalStep, double loss, double learningRate)
+    /// <summary>The tag of a training scalar, as CallBackLogging names it.</summary>
+    public const string LossTag = "loss", LearningRateTag = "learning_rate", TimeForEndTag = "time_for_end";
+
+    /// <summary>CallBackLogging's three scalars, in its order; <paramref name="hoursLeft"/> NaN (unknown) writes no time_for_end.</summary>
+    public void LogTraining(long globalStep, double loss, double learningRate, double hoursLeft = double.NaN)
     {
         var step = ToStep(globalStep);
-        _writer.add_scalar("loss", (float)loss, step);
-        _writer.add_scalar("learning_rate", (float)learningRate, step);
+        if (!double.IsNaN(hoursLeft))
+            _writer.add_scalar(TimeForEndTag, (float)hoursLeft, step);
+        _writer.add_scalar(LearningRateTag, (float)learningRate, step);
+        _writer.add_scalar(LossTag, (float)loss, step);
     }
 
+    /// <summary>CallBackVerification: the tag is the target's name itself (`lfw`), the value its Accuracy-Flip.</summary>
     public void LogVerification(long globalStep, string target, double accuracy)
     {
-        _writer.add_scalar($"{target}_accuracy", (float)accuracy, ToStep(globalStep));
+        _writer.add_scalar(target, (float)accuracy, ToStep(globalStep));
     }
 
     public void Observe(IMonitorMetric metric)
@@ -39,7 +49,7 @@ public sealed class TensorBoardLogger : IMetricSink
         {
             case WorkerMetrics { State: WorkerState.Training } w when w.GlobalStep != _lastTrainingStep && !double.IsNaN(w.Loss):
                 _lastTrainingStep = w.GlobalStep;
-                LogTraining(w.GlobalStep, w.Loss, w.LearningRate);
+                LogTraining(w.GlobalStep, w.Loss, w.LearningRate, w.HoursLeft);
                 break;
             case VerificationMetrics v:
                 LogVerification(v.GlobalStep, v.Target, v.Accuracy);

@@ -40,6 +40,8 @@ public static class SettingsDump
         yield return ("checkpoint_every", s.CheckpointEvery);
         yield return ("keep_checkpoints", s.KeepCheckpoints);
         yield return ("max_steps", s.MaxSteps);
+        if (s.InitBackbone.Length > 0) yield return ("init_backbone", s.InitBackbone);
+        if (s.InitPartialFc.Length > 0) yield return ("init_partial_fc", s.InitPartialFc);
         yield return ("world_size", plan.WorldSize);
         yield return ("total_batch_size", plan.TotalBatchSize);
         yield return ("warmup_step", plan.WarmupStep);

@@ -62,6 +62,10 @@ public sealed record TrainingSettings
     public int MaxNonFiniteSteps { get; init; } = 5;
     /// <summary>stop | continue: what a checkpoint that cannot be written does to the run.</summary>
     public string CheckpointFailure { get; init; } = "stop";
+    /// <summary>Backbone state_dict loaded (strictly) before the first step of a fresh run; "" = none.</summary>
+    public string InitBackbone { get; init; } = "";
+    /// <summary>Full [num_classes, D] class-centre matrix ("weight") loaded before the first step of a fresh run; "" = none.</summary>
+    public string InitPartialFc { get; init; } = "";
     public SyntheticSettings Synthetic { get; init; } = new();
     public ClusterSettings Cluster { get; init; } = new();
 

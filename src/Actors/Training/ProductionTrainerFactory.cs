@@ -21,8 +21,12 @@ public sealed class ProductionTrainerFactory : IRankTrainerFactory
         var layout = new ShardLayout(s.NumClasses, c.WorldSize, c.Rank);
         var margin = Margin(s);
         var options = PfcOptions(s);
+        // Fine-tuning: the given centres instead of the random ones, on a fresh start only (a checkpoint's shards win).
+        using var initial = oldShardDirectories is null && s.InitPartialFc.Length > 0 && InitialWeights.Applies(s, c.StartStep)
+            ? InitialWeights.PartialFcRows(s.InitPartialFc, layout, s.EmbeddingSize)
+            : null;
         var shard = oldShardDirectories is null
-            ? new PartialFCShard(layout, s.EmbeddingSize, margin, options)
+            ? new PartialFCShard(layout, s.EmbeddingSize, margin, options, initialWeight: initial)
             : PartialFCShard.Reshard(oldShardDirectories.Select(d => Path.Combine(d, PartialFCClassShard.ShardFile)).ToList(),
                 layout, s.EmbeddingSize, margin, options);
         return new PartialFCClassShard(shard);
@@ -40,6 +44,10 @@ public sealed class ProductionTrainerFactory : IRankTrainerFactory
             torch.manual_seed(s.Seed);
             backbone = BackboneFactory.Create(s.Network, s.EmbeddingSize, s.Dropout, s.Fp16);
         }
+        // Fine-tuning: rank 0's copy is what the trainer broadcasts; a resumed or recovered generation loads its
+        // checkpoint's replica over the backbone afterwards, so only a fresh start reads init_backbone.
+        if (c.Rank == 0 && s.InitBackbone.Length > 0 && InitialWeights.Applies(s, c.StartStep))
+            InitialWeights.LoadBackbone(backbone, s.InitBackbone);
         backbone.to(device);
         var options = new RankTrainerOptions
         {

@@ -19,7 +19,7 @@ public static class TrainCommand
 
     public static Command Create()
     {
-        var config = new Option<string?>("--config") { Description = $"HOCON job file (default {DefaultConfig}: synthetic identities, CPU, minutes)" };
+        var config = new Option<string?>("--config") { Description = $"HOCON job file, or an arcface_torch configs/*.py read as is (default {DefaultConfig}: synthetic identities, CPU, minutes)" };
         var set = new Option<string[]>("--set") { Description = "Override a key: --set batch_size=64 (repeatable; key relative to actorface.)", AllowMultipleArgumentsPerToken = false };
         var output = new Option<string?>("--output") { Description = "Output directory (checkpoints, training.log, backbone.pth)" };
         var resume = new Option<bool>("--resume") { Description = "Continue from the latest complete checkpoint in the output directory (any number of ranks)" };
@@ -69,6 +69,7 @@ public static class TrainCommand
     {
         LoadedConfig loaded;
         ClusterSecurity security;
+        IReadOnlyList<string> initialWeights;
         try
         {
             loaded = TrainingConfigLoader.Load(ResolveConfig(configFile), sets);
@@ -80,13 +81,23 @@ public static class TrainCommand
             // a node that joins a running job (or comes back after a crash) finds that job's checkpoints there.
             if (IsFirstSeed(loaded.Settings))
                 EarlierRun.RefuseImplicitOverwrite(loaded.Settings.OutputDirectory, loaded.Settings.Resume, overwrite);
+            initialWeights = InitialWeights.Check(loaded.Settings);
         }
         catch (Exception e) when (e is ConfigException or OutputDirectoryException or ArgumentException)
         {
             stderr.WriteLine("error: " + e.Message);
             return 2;
         }
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException)
+        {
+            stderr.WriteLine("error: " + e.Message);
+            return 2;
+        }
         using var _ = security;
+        foreach (var notice in loaded.Notices)
+            stdout.WriteLine("config: " + notice);
+        foreach (var line in initialWeights)
+            stdout.WriteLine(line);
 
         var settings = loaded.Settings;
         RuntimeThreads.Configure(settings);

@@ -6,6 +6,9 @@ namespace ActorFace.Host.Configuration;
 /// <summary>One source of configuration (the reference, a file, the environment, a --set) with its name.</summary>
 public sealed record ConfigLayer(string Source, Akka.Configuration.Config Config)
 {
+    /// <summary>Lines to log once when this layer is used (e.g. what ActorFace does instead of an arcface_torch-only key).</summary>
+    public IReadOnlyList<string> Notices { get; init; } = [];
+
     /// <summary>Rejects unknown keys and values of the wrong type, naming the key and this layer's source.</summary>
     public void Validate()
     {

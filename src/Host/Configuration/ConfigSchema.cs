@@ -76,6 +76,8 @@ public static class ConfigSchema
         ["cluster.tls.ca"] = ConfigKind.String,
         ["cluster.allow_insecure"] = ConfigKind.Bool,
         ["monitoring.enabled"] = ConfigKind.Bool,
+        ["init_backbone"] = ConfigKind.String,
+        ["init_partial_fc"] = ConfigKind.String,
     };
 
     public static bool IsLeaf(string relativeKey) => Keys.ContainsKey(relativeKey);

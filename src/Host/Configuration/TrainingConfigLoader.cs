@@ -5,11 +5,16 @@ namespace ActorFace.Host.Configuration;
 
 /// <summary>The merged configuration: the training settings plus the raw HOCON (its `akka` section feeds the actor system).</summary>
 public sealed record LoadedConfig(ActorFace.Actors.Settings.TrainingSettings Settings, Akka.Configuration.Config Hocon,
-    IReadOnlyList<ConfigLayer> Layers);
+    IReadOnlyList<ConfigLayer> Layers)
+{
+    /// <summary>The notices of every layer, to be logged once at start-up.</summary>
+    public IEnumerable<string> Notices => Layers.SelectMany(l => l.Notices);
+}
 
 /// <summary>
 /// Layers the configuration like arcface_torch overlays configs/&lt;job&gt;.py onto configs/base.py, then adds
-/// environment variables and --set overrides: reference &lt; file &lt; ACTORFACE__* &lt; --set.
+/// environment variables and --set overrides: reference &lt; file &lt; ACTORFACE__* &lt; --set. The file is HOCON, or an
+/// arcface_torch Python config (*.py: base.py &lt; job.py, see ArcfaceTorchConfig).
 /// </summary>
 public static class TrainingConfigLoader
 {
@@ -32,7 +37,11 @@ public static class TrainingConfigLoader
         {
             if (!File.Exists(configFile))
                 throw new ConfigException($"config file '{configFile}' does not exist");
-            layers.Add(ConfigLayer.Parse(configFile, ReadConfigFile(configFile)));
+            // An arcface_torch configs/*.py job is read (never run) as layers over its base.py, one per `config.key = ...` line.
+            if (ArcfaceTorch.ArcfaceTorchConfig.IsPythonConfig(configFile))
+                layers.AddRange(ArcfaceTorch.ArcfaceTorchConfig.Layers(configFile));
+            else
+                layers.Add(ConfigLayer.Parse(configFile, ReadConfigFile(configFile)));
             configName = Path.GetFileNameWithoutExtension(configFile);
         }
         layers.AddRange(EnvironmentLayers(environment ?? Environment.GetEnvironmentVariables()));

@@ -53,6 +53,8 @@ public static class TrainingSettingsBinder
             StopGracePeriod = r.Get<TimeSpan>("stop_grace_period"),
             MaxNonFiniteSteps = r.Get<int>("max_nonfinite_steps"),
             CheckpointFailure = r.Get<string>("checkpoint_failure"),
+            InitBackbone = r.Get<string>("init_backbone"),
+            InitPartialFc = r.Get<string>("init_partial_fc"),
             Synthetic = new SyntheticSettings
             {
                 ValPairs = r.Get<int>("synthetic.val_pairs"),
@@ -82,7 +84,7 @@ public static class TrainingSettingsBinder
 
     private static void Check(TrainingSettings s, Reader r)
     {
-        string[] networks = ["r18", "r34", "r50", "r100", "r200", "mbf", "mbf_large"];
+        var networks = ActorFace.Model.Backbones.BackboneFactory.Networks;
         r.Require("network", networks.Contains(s.Network), $"must be one of {string.Join(", ", networks)}");
         r.Require("embedding_size", s.EmbeddingSize > 0, "must be > 0");
         r.Require("sample_rate", s.SampleRate is >= 0 and <= 1, "must be in [0, 1]");

@@ -23,21 +23,29 @@ public static class StateDictFile
         var loaded = PthArchive.Read(path);
         try
         {
-            var byKey = loaded.ToDictionary(e => e.Key, e => e.Value);
-            var targets = StateDictEntries.Of(module)
-                .Where(t => !(allowMissingNumBatchesTracked && t.Key.EndsWith(".num_batches_tracked") && !byKey.ContainsKey(t.Key)))
-                .ToList();
-            var problems = StateDictMismatch.Find(targets, loaded);
-            if (problems != null)
-                throw new InvalidDataException($"{path}: state_dict does not match {module.GetName()}: {problems}");
-            RequireFinite(loaded, path);
-            using var _ = no_grad();
-            foreach (var t in targets) t.Tensor.copy_(byKey[t.Key]);
+            Load(module, path, loaded, allowMissingNumBatchesTracked);
         }
         finally
         {
             foreach (var (_, v) in loaded) v.Dispose();
         }
+    }
+
+    /// <summary>The same strict load from a state_dict already read (e.g. one entry of a training checkpoint);
+    /// <paramref name="source"/> names it in errors. The caller keeps ownership of <paramref name="loaded"/>.</summary>
+    public static void Load(Module module, string source, IReadOnlyList<(string Key, Tensor Value)> loaded, bool allowMissingNumBatchesTracked = false)
+    {
+        var byKey = new Dictionary<string, Tensor>();
+        foreach (var (k, v) in loaded) byKey[k] = v;
+        var targets = StateDictEntries.Of(module)
+            .Where(t => !(allowMissingNumBatchesTracked && t.Key.EndsWith(".num_batches_tracked") && !byKey.ContainsKey(t.Key)))
+            .ToList();
+        var problems = StateDictMismatch.Find(targets, loaded);
+        if (problems != null)
+            throw new InvalidDataException($"{source}: state_dict does not match {module.GetName()}: {problems}");
+        RequireFinite(loaded, source);
+        using var _ = no_grad();
+        foreach (var t in targets) t.Tensor.copy_(byKey[t.Key]);
     }
 
     /// <summary>NaN or infinite weights (a diverged run, a corrupt file) only ever produce NaN outputs: refused by name.</summary>

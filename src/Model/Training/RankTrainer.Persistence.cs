@@ -14,17 +14,29 @@ public sealed partial class RankTrainer
     /// index, plus "master.{i}" in bf16 mode). The backbone weights and the Partial FC shard are saved by their own
     /// owners; <paramref name="extra"/> carries caller metadata (epoch, data position) returned by <see cref="Load"/>.
     /// </summary>
-    public void Save(string path, IReadOnlyDictionary<string, string>? extra = null)
+    public void Save(string path, IReadOnlyDictionary<string, string>? extra = null) =>
+        WriteState(path, Optimizer.Kind, options.GradientAcc, GlobalStep, Scheduler.GetState(),
+            Enumerable.Range(0, trainable.Count).Select(Optimizer.GetState).ToList(), options.Bf16 ? trainable : null, extra);
+
+    /// <summary>
+    /// The file <see cref="Save"/> writes, from its parts: also how a checkpoint of another trainer (arcface_torch's
+    /// optimiser and scheduler state) becomes one this trainer resumes. <paramref name="optimizerState"/> and
+    /// <paramref name="masters"/> (float32 weights, bf16 mode only) are indexed by trainable backbone parameter.
+    /// </summary>
+    public static void WriteState(string path, OptimizerKind optimizer, int gradientAcc, long globalStep, PolynomialLRWarmupState s,
+        IReadOnlyList<IReadOnlyDictionary<string, Tensor>> optimizerState, IReadOnlyList<Tensor>? masters,
+        IReadOnlyDictionary<string, string>? extra = null)
     {
-        var s = Scheduler.GetState();
+        if (masters is not null && masters.Count != optimizerState.Count)
+            throw new ArgumentException($"{masters.Count} master weights for {optimizerState.Count} parameters", nameof(masters));
         var meta = new Dictionary<string, string>
         {
             ["format"] = Format,
-            ["global_step"] = GlobalStep.ToString(CultureInfo.InvariantCulture),
-            ["optimizer"] = Optimizer.Kind.ToString(),
-            ["num_parameters"] = trainable.Count.ToString(CultureInfo.InvariantCulture),
-            ["gradient_acc"] = options.GradientAcc.ToString(CultureInfo.InvariantCulture),
-            ["bf16"] = options.Bf16 ? "true" : "false",
+            ["global_step"] = globalStep.ToString(CultureInfo.InvariantCulture),
+            ["optimizer"] = optimizer.ToString(),
+            ["num_parameters"] = optimizerState.Count.ToString(CultureInfo.InvariantCulture),
+            ["gradient_acc"] = gradientAcc.ToString(CultureInfo.InvariantCulture),
+            ["bf16"] = masters is not null ? "true" : "false",
             ["scheduler.base_lr"] = s.BaseLr.ToString("R", CultureInfo.InvariantCulture),
             ["scheduler.warmup_iters"] = s.WarmupIters.ToString(CultureInfo.InvariantCulture),
             ["scheduler.total_iters"] = s.TotalIters.ToString(CultureInfo.InvariantCulture),
@@ -35,10 +47,10 @@ public sealed partial class RankTrainer
         if (extra is not null)
             foreach (var (k, v) in extra) meta["extra." + k] = v;
         var tensors = new List<KeyValuePair<string, Tensor>>();
-        for (var i = 0; i < trainable.Count; i++)
+        for (var i = 0; i < optimizerState.Count; i++)
         {
-            foreach (var (k, t) in Optimizer.GetState(i)) tensors.Add(new($"optimizer.{i}.{k}", t));
-            if (options.Bf16) tensors.Add(new($"master.{i}", trainable[i]));
+            foreach (var (k, t) in optimizerState[i]) tensors.Add(new($"optimizer.{i}.{k}", t));
+            if (masters is not null) tensors.Add(new($"master.{i}", masters[i]));
         }
         TensorArchive.Write(path, meta, tensors);
     }

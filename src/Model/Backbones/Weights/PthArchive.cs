@@ -11,9 +11,17 @@ namespace ActorFace.Model.Backbones.Weights;
 public static class PthArchive
 {
     /// <summary>Reads a state_dict file: (key, tensor) in file order. Never runs pickled code (see RestrictedUnpickler).</summary>
-    public static List<(string Key, Tensor Value)> Read(string path)
+    public static List<(string Key, Tensor Value)> Read(string path) =>
+        Open(path, (pickle, storages) => RestrictedUnpickler.LoadStateDict(pickle, path, storages));
+
+    /// <summary>Reads any plain-data object saved with torch.save (a training checkpoint dict, say) through the
+    /// restricted unpickler: see <see cref="RestrictedUnpickler.Load"/> for what comes back.</summary>
+    public static object? ReadObject(string path) =>
+        Open(path, (pickle, storages) => RestrictedUnpickler.Load(pickle, path, storages));
+
+    static T Open<T>(string path, Func<byte[], RestrictedUnpickler.StorageLoader, T> unpickle)
     {
-        try { return ReadArchive(path); }
+        try { return ReadArchive(path, unpickle); }
         catch (InvalidDataException e) when (!e.Message.Contains(path, StringComparison.Ordinal))
         {
             // System.IO.Compression's own messages ("End of Central Directory record could not be found") name no file.
@@ -24,7 +32,7 @@ public static class PthArchive
     /// <summary>Largest weight file opened (streamed; each entry is still checked against the file's size).</summary>
     public const long MaxFileBytes = 64L << 30;
 
-    static List<(string Key, Tensor Value)> ReadArchive(string path)
+    static T ReadArchive<T>(string path, Func<byte[], RestrictedUnpickler.StorageLoader, T> unpickle)
     {
         // Regular files only: a FIFO would block forever and /dev/zero look like an endless archive.
         using var stream = ActorFace.Model.Security.RegularFile.OpenRead(path, "weights", MaxFileBytes);
@@ -32,7 +40,7 @@ public static class PthArchive
         if (stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false) < 4 || magic[0] != 'P' || magic[1] != 'K')
             throw new InvalidDataException(
                 $"{path}: not a zip-format PyTorch file (legacy torch.save format or not a weight file); " +
-                "re-save it with torch >= 1.6 (torch.save(model.state_dict(), path))");
+                "re-save it with torch >= 1.6 (torch.save(obj, path))");
         stream.Position = 0;
         using var zip = new ZipArchive(stream, ZipArchiveMode.Read);
         var pickles = zip.Entries.Where(e => e.FullName.EndsWith("/data.pkl") && e.FullName.Count(c => c == '/') == 1).ToList();
@@ -53,7 +61,7 @@ public static class PthArchive
             return ReadAll(entry, path, stream.Length);
         }
 
-        return RestrictedUnpickler.LoadStateDict(ReadAll(pickles[0], path, stream.Length), path, LoadStorage);
+        return unpickle(ReadAll(pickles[0], path, stream.Length), LoadStorage);
     }
 
     /// <summary>Writes (key, tensor) pairs as PyTorch's torch.save(state_dict) does; tensors may live on any device.</summary>

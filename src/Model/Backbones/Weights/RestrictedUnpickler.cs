@@ -24,12 +24,6 @@ public sealed class RestrictedUnpickler
 
     sealed record Storage(byte[] Bytes, ScalarType Type, long Numel);
 
-    sealed class PyDict
-    {
-        public readonly List<KeyValuePair<object?, object?>> Items = [];
-        public readonly Dictionary<object, int> Index = [];
-        public bool Ordered;
-    }
 
     static readonly object Mark = new();
 
@@ -56,13 +50,22 @@ public sealed class RestrictedUnpickler
         this.loadStorage = loadStorage;
     }
 
+    /// <summary>
+    /// Unpickles any object <c>torch.save</c> writes from plain data — dicts (<see cref="PickleDict"/>), lists
+    /// (<c>List&lt;object?&gt;</c>), tuples (<c>object?[]</c>), str, int (long), float (double), bool, None (null) and
+    /// tensors — such as a training checkpoint <c>{"epoch": 3, "state_dict_backbone": {...}, "state_optimizer": {...}}</c>.
+    /// The same allow-list holds: no global outside it is ever resolved.
+    /// </summary>
+    public static object? Load(byte[] pickle, string source, StorageLoader loadStorage) =>
+        new RestrictedUnpickler(pickle, source, loadStorage).Run();
+
     /// <summary>Unpickles a state_dict: (key, tensor) pairs in file order; tensors are fresh contiguous CPU copies.</summary>
     public static List<(string Key, Tensor Value)> LoadStateDict(byte[] pickle, string source, StorageLoader loadStorage)
     {
         var result = new RestrictedUnpickler(pickle, source, loadStorage).Run();
-        if (result is not PyDict dict)
+        if (result is not PickleDict dict)
             throw new InvalidDataException($"{source}: the pickle holds a {Describe(result)}, not a state_dict (a dict of name -> tensor)");
-        var entries = new List<(string, Tensor)>(dict.Items.Count);
+        var entries = new List<(string, Tensor)>(dict.Entries.Count);
         foreach (var (k, v) in dict.Items)
         {
             if (k is not string key)
@@ -70,7 +73,7 @@ public sealed class RestrictedUnpickler
             if (v is not Tensor t)
                 throw new InvalidDataException(
                     $"{source}: state_dict entry '{key}' holds a {Describe(v)}, not a tensor" +
-                    (v is PyDict ? " (is this a training checkpoint rather than a plain state_dict?)" : ""));
+                    (v is PickleDict ? " (is this a training checkpoint rather than a plain state_dict?)" : ""));
             entries.Add((key, t));
         }
         return entries;
@@ -110,10 +113,10 @@ public sealed class RestrictedUnpickler
                 case (byte)'l': stack.Add(PopToMark()); break;
                 case (byte)'a': { var v = Pop(); As<List<object?>>(Peek(), "APPEND").Add(v); break; }
                 case (byte)'e': { var items = PopToMark(); As<List<object?>>(Peek(), "APPENDS").AddRange(items); break; }
-                case (byte)'}': stack.Add(new PyDict()); break;
-                case (byte)'d': { var items = PopToMark(); var d = new PyDict(); AddPairs(d, items); stack.Add(d); break; }
-                case (byte)'s': { var v = Pop(); var k = Pop(); Set(As<PyDict>(Peek(), "SETITEM"), k, v); break; }
-                case (byte)'u': { var items = PopToMark(); AddPairs(As<PyDict>(Peek(), "SETITEMS"), items); break; }
+                case (byte)'}': stack.Add(new PickleDict()); break;
+                case (byte)'d': { var items = PopToMark(); var d = new PickleDict(); AddPairs(d, items); stack.Add(d); break; }
+                case (byte)'s': { var v = Pop(); var k = Pop(); Set(As<PickleDict>(Peek(), "SETITEM"), k, v); break; }
+                case (byte)'u': { var items = PopToMark(); AddPairs(As<PickleDict>(Peek(), "SETITEMS"), items); break; }
                 case (byte)'J': stack.Add((long)BinaryPrimitives.ReadInt32LittleEndian(Take(4))); break;
                 case (byte)'K': stack.Add((long)ReadByte()); break;
                 case (byte)'M': stack.Add((long)BinaryPrimitives.ReadUInt16LittleEndian(Take(2))); break;
@@ -165,7 +168,7 @@ public sealed class RestrictedUnpickler
         {
             case "OrderedDict":
                 if (args.Length != 0) throw Bad("OrderedDict built with arguments");
-                return new PyDict { Ordered = true };
+                return new PickleDict { Ordered = true };
             case "_rebuild_tensor_v2" when args.Length is 6 or 7:
             case "_rebuild_tensor" when args.Length == 4:
                 return RebuildTensor(args[0], args[1], args[2], args[3]);
@@ -210,7 +213,7 @@ public sealed class RestrictedUnpickler
     {
         // torch attaches state_dict._metadata (module versions) as instance state; only version-1 module
         // formats exist for the backbones here, so it is validated for shape and otherwise ignored.
-        if (target is PyDict { Ordered: true } && state is PyDict attrs && attrs.Items.All(kv => kv.Key as string == "_metadata"))
+        if (target is PickleDict { Ordered: true } && state is PickleDict attrs && attrs.Items.All(kv => kv.Key as string == "_metadata"))
             return;
         throw Bad($"BUILD on {Describe(target)} with state {Describe(state)} is not part of a state_dict");
     }
@@ -220,20 +223,20 @@ public sealed class RestrictedUnpickler
             ? items.Select(i => (long)i!).ToArray()
             : throw new InvalidDataException($"tensor {what} is not a tuple of integers");
 
-    void AddPairs(PyDict dict, List<object?> items)
+    void AddPairs(PickleDict dict, List<object?> items)
     {
         if (items.Count % 2 != 0) throw Bad("odd number of dict items");
         for (var i = 0; i < items.Count; i += 2) Set(dict, items[i], items[i + 1]);
     }
 
-    void Set(PyDict dict, object? key, object? value)
+    void Set(PickleDict dict, object? key, object? value)
     {
         if (key is not (string or long or bool)) throw Bad($"dict key of type {Describe(key)}");
-        if (dict.Index.TryGetValue(key, out var index)) dict.Items[index] = new(key, value);
+        if (dict.Index.TryGetValue(key, out var index)) dict.Entries[index] = new(key, value);
         else
         {
-            dict.Index[key] = dict.Items.Count;
-            dict.Items.Add(new(key, value));
+            dict.Index[key] = dict.Entries.Count;
+            dict.Entries.Add(new(key, value));
         }
     }
 
@@ -300,7 +303,7 @@ public sealed class RestrictedUnpickler
     {
         null => "None",
         Global g => $"global {g}",
-        PyDict => "dict",
+        PickleDict => "dict",
         Tensor => "tensor",
         Storage => "storage",
         object?[] t => $"tuple of {t.Length}",
