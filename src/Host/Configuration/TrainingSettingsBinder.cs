@@ -79,7 +79,7 @@ public static class TrainingSettingsBinder
 
     private static void Check(TrainingSettings s, Reader r)
     {
-        string[] networks = ["r18", "r34", "r50", "r100", "r200", "mbf", "mbf_large"];
+        var networks = ActorFace.Model.Backbones.BackboneFactory.Networks;
         r.Require("network", networks.Contains(s.Network), $"must be one of {string.Join(", ", networks)}");
         r.Require("embedding_size", s.EmbeddingSize > 0, "must be > 0");
         r.Require("sample_rate", s.SampleRate is >= 0 and <= 1, "must be in [0, 1]");

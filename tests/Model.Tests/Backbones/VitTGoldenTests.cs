@@ -118,4 +118,12 @@ public class VitTGoldenTests(ITestOutputHelper output)
         Assert.Equal((dim, depth, dropPath, mask, checkpoint, 8, 144L), (c.EmbedDim, c.Depth, c.DropPathRate, c.MaskRatio, c.UsingCheckpoint, c.NumHeads, c.NumPatches));
         Assert.Contains(name, BackboneFactory.Networks);
     }
+
+    [Theory]
+    [InlineData("vit_t", 1.5)]
+    [InlineData("vit_s", 5.7)]
+    [InlineData("vit_b", 11.4)]
+    [InlineData("vit_l_dp005_mask_005", 25.3)]
+    public void MacCountMatchesTheReferenceReadme(string name, double gigaMacs) =>
+        Assert.Equal(gigaMacs, VitConfig.For(name)!.GigaMacs(), 0.06 * gigaMacs);
 }

@@ -13,11 +13,11 @@ public sealed class BlockCheckpoint : SingleTensorFunction<BlockCheckpoint>
 {
     public override string Name => "ViTBlockCheckpoint";
 
-    public static Tensor Run(Block block, Tensor x)
-    {
-        var seed = randint(long.MaxValue, [1], dtype: ScalarType.Int64).item<long>();
-        return apply(x, block, seed);
-    }
+    /// <summary>Runs <paramref name="block"/> checkpointed, its drop path seeded from the global generator.</summary>
+    public static Tensor Run(Block block, Tensor x) =>
+        Run(block, x, randint(long.MaxValue, [1], dtype: ScalarType.Int64).item<long>());
+
+    public static Tensor Run(Block block, Tensor x, long seed) => apply(x, block, seed);
 
     public override Tensor forward(AutogradContext ctx, params object[] vars)
     {
@@ -39,6 +39,7 @@ public sealed class BlockCheckpoint : SingleTensorFunction<BlockCheckpoint>
         using var input = saved.detach().requires_grad_(true);
         using var output = block.CallSeeded(input, seed);
         TorchSharp.torch.autograd.backward([output], [gradOutput]);
-        return [input.grad!.detach().clone()];
+        // One entry per apply() argument: the block and the seed get none.
+        return [input.grad!.detach().clone(), null!, null!];
     }
 }

@@ -25,4 +25,16 @@ public sealed record VitConfig(long EmbedDim, int Depth, double DropPathRate, do
         ["vit_t", "vit_t_dp005_mask0", "vit_s", "vit_s_dp005_mask_0", "vit_b", "vit_b_dp005_mask_005", "vit_l_dp005_mask_005", "vit_h"];
 
     public long NumPatches => (ImgSize / PatchSize) * (ImgSize / PatchSize);
+
+    /// <summary>
+    /// Multiply-accumulates per image (patch conv, attention projections and products, MLP, head), the count the
+    /// reference's README quotes (1.5 / 5.7 / 11.4 / 25.3 G for T / S / B / L).
+    /// </summary>
+    public double GigaMacs(long numFeatures = 512)
+    {
+        double l = NumPatches, d = EmbedDim, hidden = d * MlpRatio;
+        var perBlock = l * (3 * d * d + d * d + 2 * d * hidden) + 2 * l * l * d;
+        var macs = l * d * 3 * PatchSize * PatchSize + Depth * perBlock + l * d * d + d * numFeatures;
+        return macs / 1e9;
+    }
 }
