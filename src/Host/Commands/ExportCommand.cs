@@ -36,10 +36,11 @@ public static class ExportCommand
             using var backbone = BackboneFactory.Create(net, features);
             StateDictFile.Load(backbone, pth);
             backbone.eval();
-            OnnxExporter.Export(backbone, net, path, options);
+            var external = OnnxExporter.Export(backbone, net, path, options);
             o.WriteLine($"{net} ({Path.GetFileName(pth)}) exported to {path}: opset {options.Opset}, input '{OnnxExporter.InputName}' " +
                         $"[{(options.Batch?.ToString() ?? "batch")},3,112,112] RGB (x - 127.5) / 127.5, output '{OnnxExporter.OutputName}' " +
-                        $"[{(options.Batch?.ToString() ?? "batch")},{features}], {new FileInfo(path).Length / 1e6:F1} MB");
+                        $"[{(options.Batch?.ToString() ?? "batch")},{features}], {new FileInfo(path).Length / 1e6:F1} MB" +
+                        (external is null ? "" : $", weights in {external} ({new FileInfo(external).Length / 1e6:F1} MB; keep both files together)"));
             return 0;
         }));
         return command;

@@ -105,6 +105,23 @@ public sealed class OnnxExportTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void LargeModelsKeepTheirWeightsInAnExternalDataFile()
+    {
+        // vit_h's ~3 GB of weights exceed protobuf's 2 GiB limit; a 1 MiB threshold exercises the same path on mbf.
+        using var model = Backbone("mbf");
+        var path = Path.Combine(dir, "mbf_external.onnx");
+        var data = OnnxExporter.Export(model, "mbf", path, new OnnxExportOptions(), externalThresholdBytes: 1 << 20);
+        Assert.Equal(path + ".data", data);
+        Assert.True(new FileInfo(path).Length < 200_000, $"model file is {new FileInfo(path).Length} bytes");
+        Assert.True(new FileInfo(data).Length > 4_000_000);
+        var faces = Faces(3);
+        using var onnx = new OnnxFaceEmbedder(path, batchSize: 3);
+        using var torchEmbedder = new TorchFaceEmbedder(model);
+        Assert.True(WorstRowError(onnx.Embed(faces), torchEmbedder.Embed(faces)) < Tolerance);
+        Assert.Empty(Directory.GetFiles(dir, "*.tmp"));
+    }
+
+    [Fact]
     public void DynamicBatchAndOpsetAreDeclared()
     {
         using var model = Backbone("vit_t");

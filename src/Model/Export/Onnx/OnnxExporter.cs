@@ -48,23 +48,34 @@ public static class OnnxExporter
         return model;
     }
 
-    /// <summary>Builds and writes the model atomically (a temporary file renamed into place).</summary>
-    public static void Export(Module<Tensor, Tensor> backbone, string network, string path, OnnxExportOptions options)
+    /// <summary>
+    /// Builds and writes the model atomically (temporary files renamed into place). Models whose weights exceed
+    /// <paramref name="externalThresholdBytes"/> keep them in OUT.onnx.data beside OUT.onnx (ONNX external data).
+    /// </summary>
+    /// <returns>the external data file, or null when the weights are inside the model file</returns>
+    public static string? Export(Module<Tensor, Tensor> backbone, string network, string path, OnnxExportOptions options,
+        long externalThresholdBytes = OnnxExternalData.DefaultThresholdBytes)
     {
         var model = Build(backbone, network, options);
         var full = Path.GetFullPath(path);
         var dir = Path.GetDirectoryName(full)!;
         if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"{path}: directory {dir} does not exist");
-        var temp = full + ".tmp";
+        var external = OnnxExternalData.Needed(model, externalThresholdBytes) ? full + ".data" : null;
+        string temp = full + ".tmp", tempData = full + ".data.tmp";
         try
         {
+            // The data file is named by its final name inside the model, so it is renamed before the model.
+            if (external is not null) OnnxExternalData.Move(model, tempData, Path.GetFileName(external));
             using (var stream = File.Create(temp)) model.WriteTo(stream);
+            if (external is not null) File.Move(tempData, external, overwrite: true);
             File.Move(temp, full, overwrite: true);
         }
         finally
         {
             if (File.Exists(temp)) File.Delete(temp);
+            if (File.Exists(tempData)) File.Delete(tempData);
         }
+        return external;
     }
 
     static long EmbeddingSize(Module backbone) => backbone switch
