@@ -40,6 +40,24 @@ public class VitTGoldenTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void InitialisationFollowsTheReference()
+    {
+        manual_seed(0);
+        using var model = BackboneFactory.Create("vit_t");
+        var sd = StateDictEntries.Of(model).ToDictionary(e => e.Key, e => e.Tensor);
+        Assert.DoesNotContain(sd, kv => kv.Value.is_floating_point() && kv.Value.isnan().any().item<bool>());
+        // trunc-normal std 0.02 (Linear weights, pos_embed), normal std 0.02 (mask_token), zero Linear biases, LN 1/0.
+        foreach (var key in new[] { "pos_embed", "blocks.0.attn.qkv.weight", "blocks.11.mlp.fc2.weight", "feature.0.weight", "feature.2.weight" })
+            Assert.InRange(sd[key].std().item<float>(), 0.0195f, 0.0205f);
+        Assert.InRange(sd["mask_token"].std().item<float>(), 0.015f, 0.025f);
+        Assert.True(sd["blocks.3.mlp.fc1.bias"].eq(0f).all().item<bool>());
+        Assert.True(sd["blocks.3.norm1.weight"].eq(1f).all().item<bool>() && sd["norm.bias"].eq(0f).all().item<bool>());
+        model.eval();
+        using var y = model.call(GoldenR18.Input(2));
+        Assert.True(y.isfinite().all().item<bool>());
+    }
+
+    [Fact]
     public void EvalForwardOnTheFixedInputMatchesPyTorch()
     {
         using var model = LoadedVitT();

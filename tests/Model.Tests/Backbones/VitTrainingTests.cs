@@ -26,13 +26,16 @@ public class VitTrainingTests(ITestOutputHelper output)
         using var trainer = new RankTrainer(backbone, shard, comm, new RankTrainerOptions { Lr = 0.02, TotalSteps = 3 });
         var images = rand(4, 3, 112, 112) * 2 - 1;
         var labels = tensor(new long[] { 0, 1, 2, 3 });
+        var losses = new List<float>();
         for (var i = 0; i < 3; i++)
         {
             var r = trainer.Step(images, labels);
+            losses.Add(r.Loss);
             output.WriteLine($"vit_t step {i}: loss {r.Loss:F4}, grad norm {r.GradNorm:F4}");
             Assert.True(float.IsFinite(r.Loss) && r.Loss > 0, $"loss {r.Loss}");
             Assert.True(double.IsFinite(r.GradNorm));
         }
+        Assert.True(losses[^1] < losses[0], $"loss did not go down on a fixed batch: {string.Join(" -> ", losses)}");
         Assert.False(before.allclose(backbone.parameters().First()), "the optimiser did not move pos_embed");
         shard.Dispose();
     }

@@ -65,13 +65,13 @@ public sealed class VisionTransformer : Module<Tensor, Tensor>
     {
         using var _ = no_grad();
         init.normal_(mask_token, 0, 0.02);
-        init.trunc_normal_(pos_embed, 0, 0.02, -2, 2);
+        TruncatedNormal(pos_embed, 0.02);
         foreach (var (_, m) in named_modules())
         {
             switch (m)
             {
                 case Linear lin:
-                    init.trunc_normal_(lin.weight, 0, 0.02, -2, 2);
+                    TruncatedNormal(lin.weight!, 0.02);
                     if (lin.bias is not null) init.zeros_(lin.bias);
                     break;
                 case LayerNorm ln:
@@ -80,6 +80,15 @@ public sealed class VisionTransformer : Module<Tensor, Tensor>
                     break;
             }
         }
+    }
+
+    /// <summary>
+    /// timm's trunc_normal_(std, a = −2, b = 2) by inverse CDF: uniform in (−1, 1), erfinv, scaled, clamped to the
+    /// absolute bounds. (TorchSharp 0.107's init.trunc_normal_ returned near-zero or NaN values here.)
+    /// </summary>
+    static void TruncatedNormal(Tensor t, double std, double a = -2, double b = 2)
+    {
+        t.uniform_(-1, 1).erfinv_().mul_(std * Math.Sqrt(2)).clamp_(a, b);
     }
 
     /// <summary>The blocks in order (read by the ONNX exporter).</summary>
