@@ -21,6 +21,11 @@ public sealed class OnnxEveryNetworkTests(ITestOutputHelper output) : IDisposabl
     {
         manual_seed(1);
         using var model = BackboneFactory.Create(network);
+        // iresnet.py's N(0, 0.1) conv init grows activations with depth (r18 already outputs ~1e7) and overflows
+        // float32 in r100/r200; a fan-in scaled init keeps the comparison finite without changing the graph.
+        using (no_grad())
+            foreach (var conv in model.modules().OfType<TorchSharp.Modules.Conv2d>())
+                conv.weight!.normal_(0, Math.Sqrt(1.0 / (conv.weight.shape[1] * conv.weight.shape[2] * conv.weight.shape[3])));
         model.eval();
         var path = Path.Combine(dir, network + ".onnx");
         OnnxExporter.Export(model, network, path, new OnnxExportOptions(opset));
