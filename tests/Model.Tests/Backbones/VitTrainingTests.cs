@@ -40,6 +40,29 @@ public class VitTrainingTests(ITestOutputHelper output)
         shard.Dispose();
     }
 
+    [Theory]
+    [InlineData(false, true)]   // fp16 = half-precision blocks, float32 weights (autocast style)
+    [InlineData(true, false)]   // trainer bf16: the whole module cast to bfloat16 with float32 master weights
+    public void VitTrainsInReducedPrecision(bool trainerBf16, bool fp16)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(0);
+        const int dim = 32;
+        var backbone = new VisionTransformer(new VitConfig(64, 2, DropPathRate: 0.1, MaskRatio: 0.1, UsingCheckpoint: true, NumHeads: 4), dim, fp16);
+        var shard = new PartialFCShard(new ShardLayout(4, 1, 0), dim, new CombinedMarginLoss(64, 1.0, 0.5, 0.0),
+            new PartialFCOptions(SampleRate: 1.0, Optimizer: OptimizerKind.Sgd, WeightDecay: 5e-4, InitSeed: 7));
+        using var trainer = new RankTrainer(backbone, shard, new SingleRankCollective(),
+            new RankTrainerOptions { Lr = 0.02, TotalSteps = 2, Bf16 = trainerBf16 });
+        var images = rand(4, 3, 112, 112) * 2 - 1;
+        for (var i = 0; i < 2; i++)
+        {
+            var r = trainer.Step(images, tensor(new long[] { 0, 1, 2, 3 }));
+            output.WriteLine($"trainer bf16 {trainerBf16}, fp16 {fp16}: loss {r.Loss:F4}");
+            Assert.True(float.IsFinite(r.Loss) && double.IsFinite(r.GradNorm));
+        }
+        shard.Dispose();
+    }
+
     static (float[] Input, Dictionary<string, float[]> Params) Gradients(VisionTransformer model, Tensor x)
     {
         foreach (var p in model.parameters()) p.grad?.zero_();
@@ -79,7 +102,7 @@ public class VitTrainingTests(ITestOutputHelper output)
     {
         // Drop path 0.6 on 8 samples: a replay that drew new masks would back-propagate through another network.
         manual_seed(5);
-        using var block = new Block(32, 4, 4, dropPath: 0.6, half: null);
+        using var block = new Block(32, 4, 4, dropPath: 0.6, half: false);
         block.train();
         using var x = randn(8, 144, 32);
         const long seed = 1234;

@@ -16,9 +16,10 @@ public sealed class Block : Module<Tensor, Tensor>
     readonly Attention attn;
     readonly DropPath drop_path;
     readonly Mlp mlp;
-    readonly ScalarType? half;
+    readonly bool half;
 
-    public Block(long dim, long numHeads, double mlpRatio, double dropPath, ScalarType? half) : base(nameof(Block))
+    /// <param name="half">run the projections and MLP in half precision (float16 on CUDA, bfloat16 on CPU)</param>
+    public Block(long dim, long numHeads, double mlpRatio, double dropPath, bool half) : base(nameof(Block))
     {
         norm1 = LayerNorm(dim, eps: 1e-5);
         norm2 = LayerNorm(dim, eps: 1e-5);
@@ -50,5 +51,5 @@ public sealed class Block : Module<Tensor, Tensor>
         finally { drop_path.Generator = null; }
     }
 
-    Tensor Half(Tensor x) => half is { } t ? x.to(t) : x;
+    Tensor Half(Tensor x) => half ? x.to(MixedPrecision.HalfTypeFor(x.device)) : x;
 }

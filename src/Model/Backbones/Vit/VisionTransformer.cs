@@ -47,10 +47,9 @@ public sealed class VisionTransformer : Module<Tensor, Tensor>
         mask_token = new Parameter(zeros(1, 1, dim));
         patch_embed = new PatchEmbed(config.ImgSize, config.PatchSize, 3, dim);
         // Stochastic depth grows linearly from 0 at the first block to drop_path_rate at the last.
-        var half = fp16 ? ScalarType.BFloat16 : (ScalarType?)null;
         var rates = Enumerable.Range(0, config.Depth)
             .Select(i => config.Depth == 1 ? 0 : config.DropPathRate * i / (config.Depth - 1));
-        blocks = new ModuleList<Block>(rates.Select(p => new Block(dim, config.NumHeads, config.MlpRatio, p, half)).ToArray());
+        blocks = new ModuleList<Block>(rates.Select(p => new Block(dim, config.NumHeads, config.MlpRatio, p, fp16)).ToArray());
         norm = LayerNorm(dim, eps: 1e-5);
         feature = Sequential(
             Linear(dim * patches, dim, hasBias: false),
@@ -103,7 +102,8 @@ public sealed class VisionTransformer : Module<Tensor, Tensor>
         if (masking is not null) h = masking.Keep(h);
         foreach (var block in blocks)
             h = UsingCheckpoint && training && is_grad_enabled() ? BlockCheckpoint.Run(block, h) : block.call(h);
-        h = norm.call(h.to(ScalarType.Float32));
+        // float32 from here on (the reference's x.float()), unless the whole module was cast (trainer bf16 mode).
+        h = norm.call(h.to(norm.weight!.dtype));
         if (masking is not null) h = masking.Restore(h, mask_token);
         h = h.reshape(batch, Config.NumPatches * Config.EmbedDim);
         h = feature.call(h);
