@@ -144,4 +144,17 @@ public class VitTGoldenTests(ITestOutputHelper output)
     [InlineData("vit_l_dp005_mask_005", 25.3)]
     public void MacCountMatchesTheReferenceReadme(string name, double gigaMacs) =>
         Assert.Equal(gigaMacs, VitConfig.For(name)!.GigaMacs(), 0.06 * gigaMacs);
+
+    [Theory]
+    [InlineData("vit_t", 19_137_792, 150)]
+    [InlineData("vit_s_dp005_mask_0", 76_023_296, 150)]
+    [InlineData("vit_b", 113_833_472, 282)]
+    public void ParameterCountsAndStateDictSizes(string name, long parameters, int entries)
+    {
+        // 4 top-level entries, 11 per block, final norm 2, head 12 (two Linear weights, two BatchNorm1d with 5 each).
+        using var model = BackboneFactory.Create(name);
+        Assert.Equal(parameters, model.parameters().Sum(p => p.numel()));
+        Assert.All(model.parameters(), p => Assert.True(p.requires_grad));
+        Assert.Equal(entries, StateDictEntries.Of(model).Count);
+    }
 }
