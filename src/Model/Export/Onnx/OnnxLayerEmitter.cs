@@ -32,20 +32,27 @@ internal sealed class OnnxLayerEmitter(OnnxGraphBuilder g)
     string Conv(Conv2d conv, string x, string path)
     {
         var w = conv.weight!;
-        long kh = w.shape[2], kw = w.shape[3];
-        var (ph, pw) = (conv.padding ?? [0, 0]) switch { var p => (p[0], p.Length > 1 ? p[1] : p[0]) };
         var inputs = conv.bias is null
             ? new[] { x, g.Weight(path + "weight", w) }
             : [x, g.Weight(path + "weight", w), g.Weight(path + "bias", conv.bias)];
-        var stride = conv.stride ?? [1, 1];
-        var dilation = conv.dilation ?? [1, 1];
+        var (ph, pw) = Pair(conv.padding, 0);
+        var (sh, sw) = Pair(conv.stride, 1);
+        var (dh, dw) = Pair(conv.dilation, 1);
         return g.Node("Conv", "conv", inputs,
-            Ints("kernel_shape", kh, kw),
-            Ints("strides", stride[0], stride.Length > 1 ? stride[1] : stride[0]),
+            Ints("kernel_shape", w.shape[2], w.shape[3]),
+            Ints("strides", sh, sw),
             Ints("pads", ph, pw, ph, pw),
-            Ints("dilations", dilation[0], dilation.Length > 1 ? dilation[1] : dilation[0]),
+            Ints("dilations", dh, dw),
             Int("group", conv.groups));
     }
+
+    // TorchSharp keeps one value for square settings and two for (height, width).
+    static (long, long) Pair(long[]? values, long fallback) => values switch
+    {
+        null or [] => (fallback, fallback),
+        [var v] => (v, v),
+        [var h, var w, ..] => (h, w),
+    };
 
     string BatchNorm2d(BatchNorm2d bn, string x, string path) =>
         g.Node("BatchNormalization", "bn",
