@@ -12,6 +12,7 @@ public static class CommandCatalog
         yield return MakeBinCommand.Create();
         yield return EvalIjbCommand.Create();
         yield return EmbedCommand.Create();
+        yield return ExportCommand.Create();
         yield return PackCommand.Create();
         yield return Bench.BenchCommand.Create();
         yield return MonitorCommand.Create();

@@ -13,7 +13,7 @@ internal sealed class EmbedderOptions
     public readonly Option<float> Mean = new("--mean") { Description = "ONNX input mean (x - mean) / std", DefaultValueFactory = _ => 127.5f };
     public readonly Option<float> Std = new("--std") { Description = "ONNX input std", DefaultValueFactory = _ => 127.5f };
     public readonly Option<bool> Bgr = new("--bgr") { Description = "feed the ONNX model BGR instead of RGB" };
-    public readonly Option<string?> Network = new("--network") { Description = "backbone name: r18 r34 r50 r100 r200 mbf mbf_large" };
+    public readonly Option<string?> Network = new("--network") { Description = "backbone name: r18 r34 r50 r100 r200 mbf mbf_large vit_t vit_s vit_b … (see README)" };
     public readonly Option<string?> Weights = new("--weights") { Description = "backbone state dict (.pth, PyTorch zip format)" };
     public readonly Option<int> Batch = new("--batch") { Description = "images per forward pass", DefaultValueFactory = _ => 64 };
 

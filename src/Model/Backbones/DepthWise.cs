@@ -25,6 +25,9 @@ public sealed class DepthWise : Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>Whether the block adds its input back (read by the ONNX exporter).</summary>
+    public bool IsResidual => residual;
+
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using ActorFace.Host.Infrastructure;
 using ActorFace.Model.Backbones;
+using ActorFace.Model.Backbones.Vit;
 using ActorFace.Model.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -20,12 +21,16 @@ public static class BenchBackboneCommand
     {
         ["r18"] = 2.610, ["r34"] = 4.460, ["r50"] = 6.309, ["r100"] = 12.090, ["r200"] = 23.419,
         ["mbf"] = 0.4375, ["mbf_large"] = 1.816,
+        ["vit_t"] = VitConfig.For("vit_t")!.GigaMacs(), ["vit_t_dp005_mask0"] = VitConfig.For("vit_t_dp005_mask0")!.GigaMacs(),
+        ["vit_s"] = VitConfig.For("vit_s")!.GigaMacs(), ["vit_s_dp005_mask_0"] = VitConfig.For("vit_s_dp005_mask_0")!.GigaMacs(),
+        ["vit_b"] = VitConfig.For("vit_b")!.GigaMacs(), ["vit_b_dp005_mask_005"] = VitConfig.For("vit_b_dp005_mask_005")!.GigaMacs(),
+        ["vit_l_dp005_mask_005"] = VitConfig.For("vit_l_dp005_mask_005")!.GigaMacs(), ["vit_h"] = VitConfig.For("vit_h")!.GigaMacs(),
     };
 
     public static Command Create()
     {
         var command = new Command("backbone", "Backbone throughput (samples/s), peak memory and achieved FLOP rate vs this machine's GEMM peak");
-        var network = new Option<string>("--network") { Description = "r18 r34 r50 r100 r200 mbf mbf_large", DefaultValueFactory = _ => "r18" };
+        var network = new Option<string>("--network") { Description = "r18 r34 r50 r100 r200 mbf mbf_large vit_t vit_t_dp005_mask0 vit_s vit_s_dp005_mask_0 vit_b vit_b_dp005_mask_005 vit_l_dp005_mask_005 vit_h", DefaultValueFactory = _ => "r18" };
         var mode = new Option<string>("--mode") { Description = "train or infer", DefaultValueFactory = _ => "train" };
         var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 32 };
         var dtype = new Option<string>("--dtype") { Description = "fp32 or bf16 (mixed precision: bf16 trunk, fp32 head)", DefaultValueFactory = _ => "fp32" };
