@@ -54,7 +54,8 @@ public sealed record WorkerMetrics(
     [property: Key(10)] StepTimeBreakdown StepTime,
     [property: Key(11)] long RssBytes,
     [property: Key(12)] long GpuMemoryBytes,
-    [property: Key(13)] long TimestampMs) : IMonitorMetric;
+    [property: Key(13)] long TimestampMs,
+    [property: Key(14)] double GradScale = double.NaN) : IMonitorMetric;
 
 /// <summary>
 /// Credit-based DataLoaderActor state, published by the loader itself (every few seconds and at each epoch end) and

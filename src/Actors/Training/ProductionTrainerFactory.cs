@@ -52,6 +52,7 @@ public sealed class ProductionTrainerFactory : IRankTrainerFactory
             TotalSteps = checked((int)c.Plan.TotalStep),
             Bf16 = s.Bf16,
             Compression = s.GradAllreduceFp16 ? GradientCompression.Float16 : GradientCompression.None,
+            LossScaling = s.Fp16 ? new GradScalerOptions { GrowthInterval = s.Fp16GrowthInterval } : null,
         };
         var trainer = new RankTrainer(backbone, ((PartialFCClassShard)shard).Shard, c.Collective, options);
         return new RankTrainerAdapter(backbone, trainer, device);

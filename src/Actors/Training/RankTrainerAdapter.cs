@@ -39,7 +39,7 @@ public sealed class RankTrainerAdapter : IRankTrainer
         var x = images.device == _device ? images : images.to(_device);
         var y = labels.device == _device ? labels : labels.to(_device);
         var r = _trainer.Step(x, y);
-        return new RankStepResult(r.Loss, r.NextLr, GradNorm: r.GradNorm, Timings: r.Timings);
+        return new RankStepResult(r.Loss, r.NextLr, r.LossScale, r.GradNorm, r.Timings);
     }
 
     public void SaveReplica(string directory)

@@ -212,7 +212,7 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
         MetricsPublisher.Publish(Context.System, new WorkerMetrics(_launch.Slot.NodeId, _launch.Rank, _launch.WorldSize,
             _launch.Generation.Generation, state, step, _speed?.LastSamplesPerSecond ?? 0, _speed?.LastLossAverage ?? double.NaN,
             result?.NextLearningRate ?? double.NaN, result?.GradNorm ?? double.NaN, breakdown,
-            Environment.WorkingSet, 0, MetricClock.NowMs()));
+            Environment.WorkingSet, 0, MetricClock.NowMs(), result?.GradScale ?? double.NaN));
         if (_classShard?.Usage() is { } u)
             MetricsPublisher.Publish(Context.System, new ShardMetrics(_launch.Slot.NodeId, _launch.Rank, checked((int)u.ClassStart),
                 checked((int)u.NumLocal), checked((int)u.SampledClasses), u.Bytes, MetricClock.NowMs()));

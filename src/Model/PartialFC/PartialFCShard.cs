@@ -78,6 +78,12 @@ public sealed partial class PartialFCShard : IDisposable
         return torch.zeros_like(Weight).index_copy_(0, rows, grads).MoveToOuterDisposeScope();
     }
 
+    /// <summary>The centre gradients accumulated since the last ZeroGrad as they are stored (the sampled rows' gradients
+    /// when the update is deferred, else Weight.grad), for the GradScaler to unscale and check in place.</summary>
+    public IEnumerable<Tensor> PendingGradients() =>
+        deferred is not null ? sampledGrads.Select(g => g.Grad)
+        : Weight.grad is { } grad ? new[] { grad } : Array.Empty<Tensor>();
+
     /// <summary>
     /// N(0, 0.01) rows for classes [ClassStart, ClassEnd): each block of <see cref="InitBlockClasses"/> global classes
     /// is drawn from its own generator, so the same seed gives the same centres for any world size.

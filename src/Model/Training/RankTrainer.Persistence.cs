@@ -10,7 +10,7 @@ public sealed partial class RankTrainer
 
     /// <summary>
     /// Writes the backbone optimiser state, the LR schedule and the step counter (TensorArchive; metadata
-    /// global_step, optimizer, gradient_acc, bf16, scheduler.*; tensors "optimizer.{i}.{key}" by trainable-parameter
+    /// global_step, optimizer, gradient_acc, bf16, scheduler.*, grad_scaler.* with fp16; tensors "optimizer.{i}.{key}" by trainable-parameter
     /// index, plus "master.{i}" in bf16 mode). The backbone weights and the Partial FC shard are saved by their own
     /// owners; <paramref name="extra"/> carries caller metadata (epoch, data position) returned by <see cref="Load"/>.
     /// </summary>
@@ -32,6 +32,7 @@ public sealed partial class RankTrainer
             ["scheduler.last_epoch"] = s.LastEpoch.ToString(CultureInfo.InvariantCulture),
             ["scheduler.last_lr"] = s.LastLr.ToString("R", CultureInfo.InvariantCulture),
         };
+        Scaler?.WriteTo(meta);
         if (extra is not null)
             foreach (var (k, v) in extra) meta["extra." + k] = v;
         var tensors = new List<KeyValuePair<string, Tensor>>();
@@ -75,6 +76,7 @@ public sealed partial class RankTrainer
                 }
             }
             if (options.Bf16) CopyMastersToModule();
+            Scaler?.ReadFrom(meta, path);
             GlobalStep = L("global_step");
             return meta.Where(kv => kv.Key.StartsWith("extra.", StringComparison.Ordinal))
                 .ToDictionary(kv => kv.Key["extra.".Length..], kv => kv.Value);
