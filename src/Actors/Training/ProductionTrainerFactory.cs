@@ -20,7 +20,8 @@ public sealed class ProductionTrainerFactory : IRankTrainerFactory
         var s = c.Settings;
         var layout = new ShardLayout(s.NumClasses, c.WorldSize, c.Rank);
         var margin = Margin(s);
-        var options = PfcOptions(s);
+        // The shard lives on the rank's device; checkpoints hold CPU tensors whatever the device (TensorArchive).
+        var options = PfcOptions(s) with { Device = DeviceOf(s, c.LocalSlot) };
         var shard = oldShardDirectories is null
             ? new PartialFCShard(layout, s.EmbeddingSize, margin, options)
             : PartialFCShard.Reshard(oldShardDirectories.Select(d => Path.Combine(d, PartialFCClassShard.ShardFile)).ToList(),
