@@ -21,6 +21,7 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
     private readonly IActorRef _coordinatorProxy;
     private readonly string _nodeId;
     private readonly string[] _endpoints;
+    private readonly string _ncclUnavailable;
     private readonly TextWriter? _console;
     private readonly TaskCompletionSource<TrainingEnded> _outcome;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -43,6 +44,7 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
         _console = console;
         _outcome = outcome;
         _endpoints = Enumerable.Range(0, settings.Cluster.WorkersPerNode).Select(_ => FreeEndpoint(settings.Cluster.Hostname)).ToArray();
+        _ncclUnavailable = NcclUnavailable(settings, services.Collectives);
 
         Receive<RegisterTick>(_ => Register());
         Receive<NodeAccepted>(a =>
@@ -60,6 +62,10 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
         });
         Receive<StartGeneration>(OnStart);
         Receive<RunUntil>(m => { foreach (var worker in _ranks.Keys) worker.Forward(m); });
+        Receive<NcclUniqueId>(m =>
+        {
+            if (m.Generation == _generation) foreach (var worker in _ranks.Keys) worker.Forward(m);
+        });
         Receive<AbortGeneration>(m => Abort(m.Generation, m.Reason));
         Receive<TrainingEnded>(m =>
         {
@@ -96,7 +102,17 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
 
     private void Register() =>
         _coordinatorProxy.Tell(new RegisterNode(Self, _nodeId, _endpoints, _services.Data.DatasetCount,
-            SettingsDump.Fingerprint(_settings), _generation));
+            SettingsDump.Fingerprint(_settings), _generation, _ncclUnavailable));
+
+    /// <summary>Empty when this process can run NCCL, else why not (the coordinator's `collective` rule reads it).
+    /// Probed only when NCCL could be chosen, so CPU runs never touch the CUDA libraries.</summary>
+    private static string NcclUnavailable(TrainingSettings settings, ICollectiveFactory collectives)
+    {
+        if (settings.Collective is "tcp" or "local") return $"collective = {settings.Collective}";
+        if (settings.Device != "cuda") return $"device = {settings.Device}";
+        if (collectives.Nccl is not { } nccl) return "this process has no NCCL backend";
+        return nccl.IsAvailable(out var reason) ? "" : reason;
+    }
 
     private void WatchCoordinator(IActorRef coordinator)
     {
