@@ -16,5 +16,6 @@ public static class CommandCatalog
         yield return Bench.BenchCommand.Create();
         yield return MonitorCommand.Create();
         yield return ChaosCommand.Create();
+        yield return GpuCheck.GpuCheckCommand.Create();
     }
 }
