@@ -53,7 +53,13 @@ public static class GpuCheckCommand
             if (torch.cuda.is_available()) { why = ""; return true; }
             why = "torch.cuda.is_available() is false (CPU-only libtorch, or no visible GPU)";
         }
-        catch (Exception e) { why = e.Message; }
+        catch (Exception e)
+        {
+            // TorchSharp's type initializer fails when no libtorch / LibTorchSharp loads (it prints its own trace).
+            why = e is TypeInitializationException
+                ? "TorchSharp could not load libtorch and LibTorchSharp (a bundle must be started through the ./actorface launcher that build-native.sh writes)"
+                : e.Message;
+        }
         return false;
     }
 
