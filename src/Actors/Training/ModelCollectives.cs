@@ -11,6 +11,11 @@ public sealed class ModelCollectives : ICollectiveFactory
     /// an unprotected ring (ClusterSecurity.Protect: rank, ring endpoints, options).</summary>
     public Func<int, IReadOnlyList<IPEndPoint>, TcpCollectiveOptions, TcpCollectiveOptions>? Protect { get; init; }
 
+    /// <summary>The security rule for NCCL worlds (ClusterSecurity: NetworkExposure.CheckNccl with allow_insecure).</summary>
+    public Action<int, IReadOnlyList<IPEndPoint>>? NcclGuard { get; init; }
+
+    public void CheckNccl(int rank, IReadOnlyList<IPEndPoint> endpoints) => NcclGuard?.Invoke(rank, endpoints);
+
     /// <summary>libnccl through NcclCollective by default; tests put a fake behind the same interface.</summary>
     public INcclBackend? Nccl { get; init; } = NcclBackend.Instance;
 

@@ -97,6 +97,7 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
     private void AwaitNcclId()
     {
         var g = _launch.Generation;
+        _launch.Services.Collectives.CheckNccl(_launch.Rank, g.Ranks.Select(r => IPEndPoint.Parse(r.Endpoint)).ToList());
         if (IsRank0) _launch.Coordinator.Tell(new NcclUniqueId(g.Generation, Nccl.CreateUniqueId()));
         var timeout = Context.System.Scheduler.ScheduleTellOnceCancelable(_launch.Settings.Cluster.CollectiveTimeout, Self,
             new NcclIdTimeout(g.Generation), Self);

@@ -61,10 +61,15 @@ public sealed class FakeNccl : INcclBackend
 }
 
 /// <summary>The in-process fake collectives plus a fake NCCL backend.</summary>
-public sealed class FakeNcclCollectives(FakeNccl nccl) : ICollectiveFactory
+public sealed class FakeNcclCollectives(FakeNccl nccl, string? refuse = null) : ICollectiveFactory
 {
     private readonly FakeCollectives _inner = new();
     public INcclBackend? Nccl => nccl;
+
+    public void CheckNccl(int rank, IReadOnlyList<System.Net.IPEndPoint> endpoints)
+    {
+        if (refuse is not null) throw new ArgumentException(refuse);
+    }
     public ICollective[] CreateLocal(int worldSize, TimeSpan timeout) => _inner.CreateLocal(worldSize, timeout);
 
     public ICollective ConnectTcp(int rank, IReadOnlyList<System.Net.IPEndPoint> endpoints, TimeSpan timeout, string session) =>

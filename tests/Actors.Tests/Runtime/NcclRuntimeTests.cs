@@ -46,6 +46,20 @@ public sealed class NcclRuntimeTests : IDisposable
     }
 
     [Fact]
+    public async Task AWorldTheSecurityRuleRefusesNeverMakesAnId()
+    {
+        var nccl = new FakeNccl();
+        var settings = InProcessJob.Settings(Path.Combine(_root, "refused"), ranks: 2, batch: 4) with { Device = "cuda" };
+        settings = settings with { Cluster = settings.Cluster with { MaxRestarts = 0 } };
+        var services = new RankServices(new FakeTrainerFactory(new FakeRunLog()), new FakeDataFactory(40),
+            new FakeNcclCollectives(nccl, refuse: "NCCL collective: ranks on 10.0.0.5 would exchange tensors over the network"));
+        var result = await InProcessJob.RunAsync(settings, services);
+        Assert.False(result.Success);
+        Assert.Contains("10.0.0.5", result.Message);
+        Assert.Empty(nccl.IdsCreated);
+    }
+
+    [Fact]
     public async Task ForcedNcclOnTheCpuEndsTheJobWithAnErrorNamingTheKey()
     {
         var settings = InProcessJob.Settings(Path.Combine(_root, "cpu"), ranks: 2, batch: 4) with { Collective = "nccl" };
