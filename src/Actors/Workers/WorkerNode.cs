@@ -44,7 +44,7 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
         _console = console;
         _outcome = outcome;
         _endpoints = Enumerable.Range(0, settings.Cluster.WorkersPerNode).Select(_ => FreeEndpoint(settings.Cluster.Hostname)).ToArray();
-        _ncclUnavailable = NcclUnavailable(settings, services.Collectives);
+        _ncclUnavailable = NcclUnavailable(settings, services.Collectives, _endpoints);
 
         Receive<RegisterTick>(_ => Register());
         Receive<NodeAccepted>(a =>
@@ -106,11 +106,18 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
 
     /// <summary>Empty when this process can run NCCL, else why not (the coordinator's `collective` rule reads it).
     /// Probed only when NCCL could be chosen, so CPU runs never touch the CUDA libraries.</summary>
-    private static string NcclUnavailable(TrainingSettings settings, ICollectiveFactory collectives)
+    private static string NcclUnavailable(TrainingSettings settings, ICollectiveFactory collectives, string[] endpoints)
     {
         if (settings.Collective is "tcp" or "local") return $"collective = {settings.Collective}";
         if (settings.Device != "cuda") return $"device = {settings.Device}";
         if (collectives.Nccl is not { } nccl) return "this process has no NCCL backend";
+        try
+        {
+            // A node that listens on the network may only use NCCL (never encrypted) with the insecure opt-in: without
+            // it `auto` falls back to the protected TCP ring instead of failing every rank.
+            collectives.CheckNccl(-1, endpoints.Select(IPEndPoint.Parse).ToList());
+        }
+        catch (ArgumentException e) { return e.Message; }
         return nccl.IsAvailable(out var reason) ? "" : reason;
     }
 

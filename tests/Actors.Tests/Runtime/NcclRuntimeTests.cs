@@ -45,17 +45,19 @@ public sealed class NcclRuntimeTests : IDisposable
         Assert.Equal(2, nccl.Joins.Count(j => j.Id == ids[1]));
     }
 
-    [Fact]
-    public async Task AWorldTheSecurityRuleRefusesNeverMakesAnId()
+    [Theory]
+    [InlineData("auto", true)]   // falls back to the protected collective
+    [InlineData("nccl", false)]  // forced: the job ends with the refusal
+    public async Task AWorldTheSecurityRuleRefusesNeverMakesAnId(string collective, bool succeeds)
     {
         var nccl = new FakeNccl();
-        var settings = InProcessJob.Settings(Path.Combine(_root, "refused"), ranks: 2, batch: 4) with { Device = "cuda" };
-        settings = settings with { Cluster = settings.Cluster with { MaxRestarts = 0 } };
+        var settings = InProcessJob.Settings(Path.Combine(_root, "refused-" + collective), ranks: 2, batch: 4) with { Device = "cuda", Collective = collective };
         var services = new RankServices(new FakeTrainerFactory(new FakeRunLog()), new FakeDataFactory(40),
             new FakeNcclCollectives(nccl, refuse: "NCCL collective: ranks on 10.0.0.5 would exchange tensors over the network"));
         var result = await InProcessJob.RunAsync(settings, services);
-        Assert.False(result.Success);
-        Assert.Contains("10.0.0.5", result.Message);
+        Assert.Equal(succeeds, result.Success);
+        if (!succeeds) Assert.Contains("NCCL is unavailable on", result.Message);
+        if (!succeeds) Assert.Contains("10.0.0.5", result.Message);
         Assert.Empty(nccl.IdsCreated);
     }
 
