@@ -94,7 +94,7 @@ public static class GpuCheckCommand
         Add("c", () => GpuChecks.AllReduce(NcclBackend.Instance, device));
         TrainingProbe? fp16 = null;
         Func<long>? memory = DeviceMemory.IsAvailable ? DeviceMemory.InUse : null;
-        var what = $"{network} + Partial FC {0.1} at {classes} classes, batch {batch}, {steps} steps";
+        var what = $"{network} + Partial FC 0.1 at {classes} classes, batch {batch}, {steps} steps";
         Add("d", () =>
         {
             fp16 = GpuChecks.Train(network, classes, 0.1, batch, steps, "fp16", device, deviceBytes: memory);
