@@ -166,7 +166,8 @@ public sealed partial class PartialFCShard : IDisposable
         using (torch.no_grad())
         {
             Tensor? outside = null;
-            if (buffer.numel() > 0 && (buffer.max().item<float>() > 1f || buffer.min().item<float>() < -1f))
+            // One host read (not two): on a GPU each read waits for the queued kernels.
+            if (buffer.numel() > 0 && torch.stack(new[] { buffer.max(), buffer.min().neg() }).max().item<float>() > 1f)
                 outside = buffer.lt(-1).logical_or_(buffer.gt(1));
             buffer.clamp_(-1, 1);
             var filtered = Margin.ApplyInPlace(buffer, local);
