@@ -2,6 +2,7 @@ using ActorFace.Actors.Checkpoints;
 using ActorFace.Actors.Monitoring;
 using ActorFace.Actors.Protocol;
 using ActorFace.Actors.Settings;
+using ActorFace.Actors.Training;
 
 namespace ActorFace.Actors.Coordination;
 
@@ -14,7 +15,7 @@ public sealed partial class CoordinatorState
 {
     public enum Phase { Waiting, Running, Aborting, Ended }
 
-    private sealed record Node(string NodeId, string[] Endpoints, long DatasetCount);
+    private sealed record Node(string NodeId, string[] Endpoints, long DatasetCount, string NcclUnavailable = "");
 
     private readonly TrainingSettings _settings;
     private readonly List<Node> _nodes = [];   // registration order = rank order
@@ -85,7 +86,7 @@ public sealed partial class CoordinatorState
         if (first is not null && first.DatasetCount != r.DatasetCount)
             return [new SendToNode(r.NodeId, new NodeRejected(r.NodeId,
                 $"its dataset has {r.DatasetCount} images but {first.NodeId}'s has {first.DatasetCount}: every node must read the same data"))];
-        _nodes.Add(new Node(r.NodeId, r.Endpoints, r.DatasetCount));
+        _nodes.Add(new Node(r.NodeId, r.Endpoints, r.DatasetCount, r.NcclUnavailable));
         var commands = new List<CoordinatorCommand>
         {
             new Log($"node {r.NodeId} joined with {r.Endpoints.Length} rank slot(s); {RegisteredSlots} registered, {_settings.EffectiveMinWorkers} needed", ClusterEventKind.Joined),
@@ -291,8 +292,17 @@ public sealed partial class CoordinatorState
         yield return new Log($"generation {Generation}: {ranks.Count} rank(s) on {ranks.Select(x => x.NodeId).Distinct().Count()} node(s), starting {from}; " +
                              $"{plan.StepsPerEpoch} steps/epoch, {EndStep(plan)} steps in all", Generation > 1 && !_scalingUp ? ClusterEventKind.Recovered : ClusterEventKind.Info);
         _scalingUp = false;
-        var local = ranks.Select(x => x.NodeId).Distinct().Count() == 1;
-        var start = new StartGeneration(Generation, [.. ranks], local, plan.DatasetCount, _resume?.Path ?? "", StartStep, _leaseStep, _leaseAction);
+        var hosts = ranks.Select(x => x.NodeId).Distinct().ToHashSet();
+        var missing = _nodes.Where(n => hosts.Contains(n.NodeId) && n.NcclUnavailable.Length > 0).Select(n => (n.NodeId, n.NcclUnavailable)).ToList();
+        var kind = CollectiveSelection.Select(_settings.Collective, _settings.Device, hosts.Count == 1, missing, out var refused);
+        if (refused is not null)
+        {
+            Current = Phase.Ended;
+            yield return new EndJob(false, refused, LastCompleteStep);
+            yield break;
+        }
+        var start = new StartGeneration(Generation, [.. ranks], kind == CollectiveKind.Local, plan.DatasetCount, _resume?.Path ?? "",
+            StartStep, _leaseStep, _leaseAction, kind == CollectiveKind.Nccl);
         foreach (var command in ToGeneration(start))
             yield return command;
     }
@@ -312,6 +322,10 @@ public sealed partial class CoordinatorState
         var halt = _settings.MaxSteps > 0 && _settings.MaxSteps < plan.TotalIterations;
         return (Math.Max(end, done), halt ? LeaseAction.Halt : LeaseAction.Finish);
     }
+
+    /// <summary>Rank 0's NCCL token: relayed to every node of the generation it was made for, dropped otherwise.</summary>
+    public IReadOnlyList<CoordinatorCommand> NcclIdOffered(NcclUniqueId id) =>
+        id.Generation == Generation && Current == Phase.Running ? ToGeneration(id).ToList() : [];
 
     private IEnumerable<CoordinatorCommand> ToGeneration(object message) =>
         Ranks.Select(r => r.NodeId).Distinct().Select(node => new SendToNode(node, message));

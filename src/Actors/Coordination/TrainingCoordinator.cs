@@ -50,6 +50,7 @@ public sealed class TrainingCoordinator : ReceiveActor, IWithTimers
             Execute(_state.Register(r));
         });
         Receive<RankFailed>(f => Execute(_state.RankFailed(f)));
+        Receive<NcclUniqueId>(id => Execute(_state.NcclIdOffered(id)));
         Receive<GenerationAborted>(a => Execute(_state.GenerationAborted(a)));
         Receive<CheckpointSaved>(c => Execute(_state.CheckpointSaved(c)));
         Receive<CheckpointFailed>(c => Execute(_state.CheckpointFailed(c)));

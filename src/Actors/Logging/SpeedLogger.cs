@@ -68,7 +68,7 @@ public sealed class SpeedLogger
         _lossCount = 0;
         _tic = now;
         var c = CultureInfo.InvariantCulture;
-        var scale = double.IsNaN(gradScale) ? "" : string.Format(c, "Fp16 Grad Scale: {0:F0}   ", gradScale);
+        var scale = double.IsNaN(gradScale) ? "" : string.Format(c, "Fp16 Grad Scale: {0,2:F0}   ", gradScale);
         return string.Format(c, "Speed {0:F2} samples/sec   Loss {1:F4}   LearningRate {2:F6}   Epoch: {3}   Global Step: {4}   {5}Required: {6:F0} hours",
             speedTotal, lossAvg, nextLr, epoch, globalStep, scale, hoursLeft);
     }

@@ -57,7 +57,8 @@ public sealed record WorkerMetrics(
     [property: Key(13)] long TimestampMs,
     [property: Key(14)] long SkippedSteps = 0,
     // arcface_torch's `time_for_end` (CallBackLogging's ETA in hours); NaN from senders that predate it.
-    [property: Key(15)] double HoursLeft = double.NaN) : IMonitorMetric;
+    [property: Key(15)] double HoursLeft = double.NaN,
+    [property: Key(16)] double GradScale = double.NaN) : IMonitorMetric;
 
 /// <summary>
 /// Credit-based DataLoaderActor state, published by the loader itself (every few seconds and at each epoch end) and

@@ -23,6 +23,7 @@ public enum LeaseAction
 /// A process offers its ranks. Endpoints: one TCP collective endpoint (host:port) per local slot.
 /// LastGeneration: the newest generation this node took part in (0 = none); a coordinator that sees a non-zero
 /// value is the successor of one that died (singleton hand-over) and continues the job instead of starting afresh.
+/// NcclUnavailable: empty when NCCL can run here (device = cuda, CUDA usable, libnccl loads), else why not.
 /// </summary>
 [MessagePackObject]
 public sealed record RegisterNode(
@@ -31,7 +32,8 @@ public sealed record RegisterNode(
     [property: Key(2)] string[] Endpoints,
     [property: Key(3)] long DatasetCount,
     [property: Key(4)] string SettingsFingerprint,
-    [property: Key(5)] int LastGeneration) : IWireMessage;
+    [property: Key(5)] int LastGeneration,
+    [property: Key(6)] string NcclUnavailable = "not probed") : IWireMessage;
 
 /// <summary>The node has stopped its ranks of the generation and released their collectives.</summary>
 [MessagePackObject]
@@ -72,7 +74,9 @@ public sealed record RankSlot([property: Key(0)] int Rank, [property: Key(1)] st
 
 /// <summary>
 /// A new world: ranks, collective rendezvous, where to resume from (a manifest path, empty = fresh start),
-/// how many steps are already done, and the first lease.
+/// how many steps are already done, and the first lease. Nccl: the ranks build an NCCL communicator from the unique id
+/// that rank 0 sends the coordinator and the coordinator relays (<see cref="NcclUniqueId"/>); LocalCollective and
+/// neither: a TCP ring between the ranks' endpoints.
 /// </summary>
 [MessagePackObject]
 public sealed record StartGeneration(
@@ -83,10 +87,20 @@ public sealed record StartGeneration(
     [property: Key(4)] string ResumeManifest,
     [property: Key(5)] long StartStep,
     [property: Key(6)] long LeaseStep,
-    [property: Key(7)] LeaseAction LeaseAction) : IWireMessage
+    [property: Key(7)] LeaseAction LeaseAction,
+    [property: Key(8)] bool Nccl = false) : IWireMessage
 {
     [IgnoreMember] public int WorldSize => Ranks.Length;
 }
+
+/// <summary>
+/// The NCCL rendezvous token of a generation: rank 0's GpuWorker → coordinator, then coordinator → every node of the
+/// generation, which hands it to its ranks. A token of another generation is ignored everywhere, so a straggler of an
+/// aborted world can never join the new communicator. NCCL has no authentication or encryption: the token lets any
+/// process that holds it join (docs/security.md).
+/// </summary>
+[MessagePackObject]
+public sealed record NcclUniqueId([property: Key(0)] int Generation, [property: Key(1)] byte[] Id) : IWireMessage;
 
 /// <summary>Run until global step <c>Step</c>, then do <c>Action</c>.</summary>
 [MessagePackObject]

@@ -76,5 +76,12 @@ public sealed class ClusterSecurity : IDisposable
         return options.Secure(Secret, Tls);
     }
 
+    /// <summary>NCCL worlds: refused across machines unless <see cref="AllowInsecure"/> (NCCL is never protected).</summary>
+    public void CheckNccl(int rank, IReadOnlyList<IPEndPoint> endpoints, Action<string>? log = null)
+    {
+        var line = NetworkExposure.CheckNccl(endpoints, AllowInsecure);
+        if (rank == 0) log?.Invoke(line);
+    }
+
     public void Dispose() => Tls?.Dispose();
 }

@@ -27,6 +27,10 @@ public sealed record TrainingSettings
     public double InterclassFilteringThreshold { get; init; }
     public bool Fp16 { get; init; }
     public bool Bf16 { get; init; }
+    /// <summary>fp16 GradScaler: finite steps before the loss scale doubles (train_v2.py: 100).</summary>
+    public int Fp16GrowthInterval { get; init; } = 100;
+    /// <summary>Collective backend: auto | nccl | tcp | local (Training/CollectiveSelection).</summary>
+    public string Collective { get; init; } = "auto";
     public int BatchSize { get; init; } = 128;
     public string Optimizer { get; init; } = "sgd";
     public double Lr { get; init; } = 0.1;

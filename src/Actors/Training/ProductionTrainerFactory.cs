@@ -20,7 +20,8 @@ public sealed class ProductionTrainerFactory : IRankTrainerFactory
         var s = c.Settings;
         var layout = new ShardLayout(s.NumClasses, c.WorldSize, c.Rank);
         var margin = Margin(s);
-        var options = PfcOptions(s);
+        // The shard lives on the rank's device; checkpoints hold CPU tensors whatever the device (TensorArchive).
+        var options = PfcOptions(s) with { Device = DeviceOf(s, c.LocalSlot) };
         // Fine-tuning: the given centres instead of the random ones, on a fresh start only (a checkpoint's shards win).
         using var initial = oldShardDirectories is null && s.InitPartialFc.Length > 0 && InitialWeights.Applies(s, c.StartStep)
             ? InitialWeights.PartialFcRows(s.InitPartialFc, layout, s.EmbeddingSize)
@@ -60,6 +61,7 @@ public sealed class ProductionTrainerFactory : IRankTrainerFactory
             TotalSteps = checked((int)c.Plan.TotalStep),
             Bf16 = s.Bf16,
             Compression = s.GradAllreduceFp16 ? GradientCompression.Float16 : GradientCompression.None,
+            LossScaling = s.Fp16 ? new GradScalerOptions { GrowthInterval = s.Fp16GrowthInterval } : null,
         };
         var trainer = new RankTrainer(backbone, ((PartialFCClassShard)shard).Shard, c.Collective, options);
         return new RankTrainerAdapter(backbone, trainer, device);

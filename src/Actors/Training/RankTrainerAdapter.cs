@@ -36,10 +36,21 @@ public sealed class RankTrainerAdapter : IRankTrainer
         if (_trainer.GlobalStep + 1 != globalStep)
             throw new InvalidOperationException($"trainer is at step {_trainer.GlobalStep} but was given the batch of step {globalStep}");
         using var scope = NewDisposeScope();
-        var x = images.device == _device ? images : images.to(_device);
-        var y = labels.device == _device ? labels : labels.to(_device);
-        var r = _trainer.Step(x, y);
-        return new RankStepResult(r.Loss, r.NextLr, GradNorm: r.GradNorm, Timings: r.Timings);
+        var r = _trainer.Step(ToDevice(images), ToDevice(labels));
+        return new RankStepResult(r.Loss, r.NextLr, r.LossScale, r.GradNorm, r.Timings);
+    }
+
+    /// <summary>
+    /// Host batch → the rank's device. To CUDA: through page-locked memory with a non-blocking copy, so the transfer
+    /// runs on the DMA engine and the host thread goes on queueing the forward (the caching host allocator keeps the
+    /// pinned block alive until the copy is done, also after the pinned tensor is disposed).
+    /// </summary>
+    private Tensor ToDevice(Tensor t)
+    {
+        if (t.device_type == _device.type && t.device_index == _device.index) return t;
+        if (_device.type != DeviceType.CUDA || t.device_type != DeviceType.CPU) return t.to(_device);
+        var pinned = t.is_pinned() ? t : t.pin_memory();
+        return pinned.to(_device, non_blocking: true);
     }
 
     public void SaveReplica(string directory)

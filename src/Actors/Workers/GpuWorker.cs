@@ -5,6 +5,7 @@ using ActorFace.Actors.Logging;
 using ActorFace.Actors.Monitoring;
 using ActorFace.Actors.Protocol;
 using ActorFace.Actors.Settings;
+using ActorFace.Model.Collectives;
 using Akka.Actor;
 using Akka.Event;
 
@@ -76,9 +77,54 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
     {
         var s = _launch.Settings;
         var g = _launch.Generation;
-        var collective = _launch.LocalCollective ?? _launch.Services.Collectives.ConnectTcp(
+        if (g.Nccl)
+        {
+            AwaitNcclId();
+            return;
+        }
+        Init(_launch.LocalCollective ?? _launch.Services.Collectives.ConnectTcp(
             _launch.Rank, g.Ranks.Select(r => IPEndPoint.Parse(r.Endpoint)).ToList(), s.Cluster.CollectiveTimeout,
-            $"actorface-generation-{g.Generation}");
+            $"actorface-generation-{g.Generation}"));
+    }
+
+    private sealed record NcclIdTimeout(int Generation);
+
+    private INcclBackend Nccl => _launch.Services.Collectives.Nccl
+        ?? throw new InvalidOperationException("the coordinator chose NCCL but this process has no NCCL backend");
+
+    /// <summary>
+    /// NCCL rendezvous (a new communicator per generation): rank 0 makes the unique id and sends it to the coordinator,
+    /// which relays it with the generation number to every node; each rank then joins. An id that does not come within
+    /// `cluster.collective_timeout` fails the rank, as a TCP ring that does not connect does.
+    /// </summary>
+    private void AwaitNcclId()
+    {
+        var g = _launch.Generation;
+        _launch.Services.Collectives.CheckNccl(_launch.Rank, g.Ranks.Select(r => IPEndPoint.Parse(r.Endpoint)).ToList());
+        if (IsRank0) _launch.Coordinator.Tell(new NcclUniqueId(g.Generation, Nccl.CreateUniqueId()));
+        var timeout = Context.System.Scheduler.ScheduleTellOnceCancelable(_launch.Settings.Cluster.CollectiveTimeout, Self,
+            new NcclIdTimeout(g.Generation), Self);
+        Become(() =>
+        {
+            Receive<NcclUniqueId>(id => id.Generation == g.Generation, id =>
+            {
+                timeout.Cancel();
+                Become(Initializing);
+                Init(Nccl.Create(_launch.Rank, g.WorldSize, id.Id, _launch.Settings.Cluster.CollectiveTimeout));
+            });
+            Receive<NcclUniqueId>(_ => { }); // another generation's token: never join it
+            Receive<NcclIdTimeout>(_ => throw new TimeoutException(
+                $"rank {_launch.Rank} got no NCCL unique id for generation {g.Generation} within cluster.collective_timeout = {_launch.Settings.Cluster.CollectiveTimeout.TotalSeconds:0.#} s"));
+            ReceiveAny(_ => Stash.Stash());
+        });
+        // The id can arrive before this rank's Initialize (its node forwards it as soon as rank 0 is quicker).
+        Stash.UnstashAll();
+    }
+
+    private void Init(ICollective collective)
+    {
+        var s = _launch.Settings;
+        var g = _launch.Generation;
         _launch.Collective.Set(collective);
         var plan = new StepPlan(g.DatasetCount, g.WorldSize, s.BatchSize, s.NumEpoch, s.NumImage, s.WarmupEpoch);
         _context = new RankContext(s, g.Generation, _launch.Rank, g.WorldSize, _launch.Slot.Slot, collective, plan, g.StartStep);
@@ -247,7 +293,7 @@ public sealed class GpuWorker : ReceiveActor, IWithUnboundedStash
         MetricsPublisher.Publish(Context.System, new WorkerMetrics(_launch.Slot.NodeId, _launch.Rank, _launch.WorldSize,
             _launch.Generation.Generation, state, step, _speed?.LastSamplesPerSecond ?? 0, _speed?.LastLossAverage ?? double.NaN,
             result?.NextLearningRate ?? double.NaN, result?.GradNorm ?? double.NaN, breakdown,
-            Environment.WorkingSet, 0, MetricClock.NowMs(), _nonFinite.Skipped, _speed?.LastHoursLeft ?? double.NaN));
+            Environment.WorkingSet, 0, MetricClock.NowMs(), _nonFinite.Skipped, _speed?.LastHoursLeft ?? double.NaN, result?.GradScale ?? double.NaN));
         if (_classShard?.Usage() is { } u)
             MetricsPublisher.Publish(Context.System, new ShardMetrics(_launch.Slot.NodeId, _launch.Rank, checked((int)u.ClassStart),
                 checked((int)u.NumLocal), checked((int)u.SampledClasses), u.Bytes, MetricClock.NowMs()));

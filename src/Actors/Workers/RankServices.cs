@@ -93,6 +93,13 @@ public interface ICollectiveFactory
     /// <summary>One rank of a world spread over processes; blocks until every rank is connected. The session token
     /// (job + generation) keeps a straggler of an aborted generation out of the new ring.</summary>
     ICollective ConnectTcp(int rank, IReadOnlyList<IPEndPoint> endpoints, TimeSpan timeout, string session);
+
+    /// <summary>The NCCL backend of this process (null: none, e.g. test fakes that run without it).</summary>
+    INcclBackend? Nccl => null;
+
+    /// <summary>Checks an NCCL world against the security rule before a rank joins it (throws to refuse); the ranks'
+    /// endpoints say which machines the world spans.</summary>
+    void CheckNccl(int rank, IReadOnlyList<IPEndPoint> endpoints) { }
 }
 
 /// <summary>Verification on rank 0 (every `verbose` steps and at the end): the log lines and one result per target.</summary>

@@ -21,6 +21,7 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
     private readonly IActorRef _coordinatorProxy;
     private readonly string _nodeId;
     private readonly string[] _endpoints;
+    private readonly string _ncclUnavailable;
     private readonly TextWriter? _console;
     private readonly TaskCompletionSource<TrainingEnded> _outcome;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -45,6 +46,7 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
         _console = console;
         _outcome = outcome;
         _endpoints = Enumerable.Range(0, settings.Cluster.WorkersPerNode).Select(_ => FreeEndpoint(settings.Cluster.Hostname)).ToArray();
+        _ncclUnavailable = NcclUnavailable(settings, services.Collectives, _endpoints);
 
         Receive<RegisterTick>(_ => Register());
         Receive<NodeAccepted>(a =>
@@ -62,6 +64,10 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
         });
         Receive<StartGeneration>(OnStart);
         Receive<RunUntil>(m => { foreach (var worker in _ranks.Keys) worker.Forward(m); });
+        Receive<NcclUniqueId>(m =>
+        {
+            if (m.Generation == _generation) foreach (var worker in _ranks.Keys) worker.Forward(m);
+        });
         Receive<AbortGeneration>(m => Abort(m.Generation, m.Reason));
         Receive<RequestStop>(r => (_coordinator ?? _coordinatorProxy).Tell(new StopRequested(_nodeId, r.Reason)));
         Receive<ReportPosition>(p =>
@@ -106,7 +112,24 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
 
     private void Register() =>
         _coordinatorProxy.Tell(new RegisterNode(Self, _nodeId, _endpoints, _services.Data.DatasetCount,
-            SettingsDump.Fingerprint(_settings), _generation));
+            SettingsDump.Fingerprint(_settings), _generation, _ncclUnavailable));
+
+    /// <summary>Empty when this process can run NCCL, else why not (the coordinator's `collective` rule reads it).
+    /// Probed only when NCCL could be chosen, so CPU runs never touch the CUDA libraries.</summary>
+    private static string NcclUnavailable(TrainingSettings settings, ICollectiveFactory collectives, string[] endpoints)
+    {
+        if (settings.Collective is "tcp" or "local") return $"collective = {settings.Collective}";
+        if (settings.Device != "cuda") return $"device = {settings.Device}";
+        if (collectives.Nccl is not { } nccl) return "this process has no NCCL backend";
+        try
+        {
+            // A node that listens on the network may only use NCCL (never encrypted) with the insecure opt-in: without
+            // it `auto` falls back to the protected TCP ring instead of failing every rank.
+            collectives.CheckNccl(-1, endpoints.Select(IPEndPoint.Parse).ToList());
+        }
+        catch (ArgumentException e) { return e.Message; }
+        return nccl.IsAvailable(out var reason) ? "" : reason;
+    }
 
     private void WatchCoordinator(IActorRef coordinator)
     {

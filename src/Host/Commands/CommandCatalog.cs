@@ -18,5 +18,6 @@ public static class CommandCatalog
         yield return MonitorCommand.Create();
         yield return ChaosCommand.Create();
         yield return ImportCheckpointCommand.Create();
+        yield return GpuCheck.GpuCheckCommand.Create();
     }
 }

@@ -117,6 +117,7 @@ public static class TrainCommand
         var collectives = new ModelCollectives
         {
             Protect = (rank, endpoints, options) => security.Protect(rank, endpoints, options, line => stdout.WriteLine(line)),
+            NcclGuard = (rank, endpoints) => security.CheckNccl(rank, endpoints, line => stdout.WriteLine(line)),
         };
         services = services with { Collectives = collectives };
         var result = ClusterRuntime.RunAsync(settings, loaded.Hocon, () => services, stdout,

@@ -22,6 +22,8 @@ public static class ConfigSchema
         ["interclass_filtering_threshold"] = ConfigKind.Double,
         ["fp16"] = ConfigKind.Bool,
         ["bf16"] = ConfigKind.Bool,
+        ["fp16_growth_interval"] = ConfigKind.Int,
+        ["collective"] = ConfigKind.String,
         ["batch_size"] = ConfigKind.Int,
         ["optimizer"] = ConfigKind.String,
         ["lr"] = ConfigKind.Double,

@@ -23,6 +23,8 @@ public static class TrainingSettingsBinder
             InterclassFilteringThreshold = r.Get<double>("interclass_filtering_threshold"),
             Fp16 = r.Get<bool>("fp16"),
             Bf16 = r.Get<bool>("bf16"),
+            Fp16GrowthInterval = r.Get<int>("fp16_growth_interval"),
+            Collective = r.Get<string>("collective"),
             BatchSize = r.Get<int>("batch_size"),
             Optimizer = r.Get<string>("optimizer"),
             Lr = r.Get<double>("lr"),
@@ -90,6 +92,8 @@ public static class TrainingSettingsBinder
         r.Require("sample_rate", s.SampleRate is >= 0 and <= 1, "must be in [0, 1]");
         r.Require("interclass_filtering_threshold", s.InterclassFilteringThreshold is >= 0 and < 1, "must be in [0, 1)");
         r.Require("bf16", !(s.Fp16 && s.Bf16), "fp16 and bf16 cannot both be true");
+        r.Require("fp16_growth_interval", s.Fp16GrowthInterval >= 1, "must be >= 1");
+        r.Require("collective", s.Collective is "auto" or "nccl" or "tcp" or "local", "must be auto, nccl, tcp or local");
         r.Require("batch_size", s.BatchSize > 0, "must be > 0");
         r.Require("optimizer", s.Optimizer is "sgd" or "adamw", "must be sgd or adamw");
         r.Require("lr", s.Lr >= 0, "must be >= 0");

@@ -22,6 +22,9 @@ public static class PrometheusExporter
         WorkerGauge(p, workers, "actorface_worker_generation", "World generation the rank belongs to.", w => w.Generation);
         WorkerGauge(p, workers, "actorface_worker_rss_bytes", "Resident set size of the rank's process.", w => w.RssBytes);
         WorkerGauge(p, workers, "actorface_worker_gpu_memory_bytes", "Accelerator memory in use by the rank.", w => w.GpuMemoryBytes);
+        var scaled = workers.Where(x => !double.IsNaN(x.w.Latest.GradScale)).ToArray();
+        if (scaled.Length > 0)
+            WorkerGauge(p, scaled, "actorface_worker_fp16_grad_scale", "fp16 GradScaler loss scale after the last reported step.", w => w.GradScale);
 
         p.Family("actorface_worker_step_seconds", "gauge", "Time per training step by phase.");
         foreach (var (w, labels) in workers)

@@ -98,7 +98,7 @@ public sealed class IResNet : Module<Tensor, Tensor>
         h = MixedPrecision.Norm(bn2, h);
         h = h.flatten(1);
         h = dropout.call(h);
-        h = fc.call(h.to(ScalarType.Float32));
+        h = fc.call(h.to(fc.weight!.dtype)); // float32, unless the bf16 key cast the whole module
         h = features.call(h);
         return h.MoveToOuterDisposeScope();
     }

@@ -36,7 +36,8 @@ public static class MixedPrecision
 
     public static Tensor Norm(nn.Module<Tensor, Tensor> norm, Tensor x)
     {
-        if (x.dtype == ScalarType.Float32) return norm.call(x);
+        // The bf16 key casts the whole module (float32 masters live in the trainer): then the norm runs in its dtype.
+        if (x.dtype == ScalarType.Float32 || norm.parameters().FirstOrDefault()?.dtype == x.dtype) return norm.call(x);
         using var up = x.to(ScalarType.Float32);
         using var y = norm.call(up);
         return y.to(x.dtype);

@@ -67,7 +67,7 @@ public sealed class MobileFaceNet : Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var h = Fp16 ? x.to(MixedPrecision.HalfTypeFor(x.device)) : x;
         foreach (var layer in layers) h = layer.call(h);
-        h = conv_sep.call(h.to(ScalarType.Float32));
+        h = conv_sep.call(h.to(conv_sep.parameters().First().dtype)); // float32, unless the bf16 key cast the whole module
         h = features.call(h);
         return h.MoveToOuterDisposeScope();
     }

@@ -64,7 +64,7 @@ public static class MarginMath
         {
             // Target entries are never filtered; rows without a local target have every column as candidate.
             filtered = logits.gt(tau);
-            filtered.index_put_(torch.tensor(false), TensorIndex.Tensor(rows), TensorIndex.Tensor(cols));
+            filtered.index_put_(torch.tensor(false, device: filtered.device), TensorIndex.Tensor(rows), TensorIndex.Tensor(cols));
             logits.masked_fill_(filtered, 0.0);
         }
         if (kind == MarginKind.ArcFace)

@@ -23,7 +23,7 @@ public static class ClassSampler
         if (numSample >= unique.shape[0])
         {
             var perm = random.Uniform(numLocal).to(localLabels.device);
-            perm.index_put_(torch.tensor(2.0f), TensorIndex.Tensor(unique));
+            perm.index_put_(torch.tensor(2.0f, device: perm.device), TensorIndex.Tensor(unique));
             var (_, top) = torch.topk(perm, (int)numSample);
             (index, _) = torch.sort(top);
         }

@@ -9,7 +9,7 @@ namespace ActorFace.Model.PartialFC;
 /// </summary>
 public interface ISampleRandom
 {
-    /// <summary>float32 [n] uniform values in [0, 1) on the CPU.</summary>
+    /// <summary>float32 [n] uniform values in [0, 1) (on the generator's device; the sampler moves them if needed).</summary>
     Tensor Uniform(long n);
 
     /// <summary>The generator's position (saved with the shard's checkpoint); null when it has none to save.</summary>
@@ -19,18 +19,26 @@ public interface ISampleRandom
     void SetState(Tensor state) => throw new NotSupportedException($"{GetType().Name} has no state to restore");
 }
 
-/// <summary>A seeded libtorch CPU generator (the reference seeds it with cfg.seed on every rank).</summary>
+/// <summary>A seeded libtorch generator on the shard's device (the reference seeds torch.rand's generator with cfg.seed
+/// on every rank and draws on the GPU).</summary>
 public sealed class TorchSampleRandom : ISampleRandom, IDisposable
 {
     readonly Generator generator;
 
-    public TorchSampleRandom(long seed) => generator = new Generator((ulong)seed);
+    public TorchSampleRandom(long seed, Device? device = null) => generator = new Generator((ulong)seed, device ?? CPU);
 
-    public Tensor Uniform(long n) => torch.rand(new[] { n }, ScalarType.Float32, generator: generator);
+    public Tensor Uniform(long n) => torch.rand(new[] { n }, ScalarType.Float32, generator.device, generator: generator);
 
     public Tensor GetState() => generator.get_state();
 
-    public void SetState(Tensor state) => generator.set_state(state);
+    /// <summary>A CPU generator's state (mt19937, 5056 bytes) means nothing to a CUDA one (Philox seed and offset,
+    /// 16 bytes) and the other way round: a shard resumed on another kind of device continues from the seed, as one
+    /// resumed on another world size does.</summary>
+    public void SetState(Tensor state)
+    {
+        using var current = generator.get_state();
+        if (state.numel() == current.numel()) generator.set_state(state);
+    }
 
     public void Dispose() => generator.Dispose();
 }

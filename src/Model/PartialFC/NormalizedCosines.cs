@@ -36,7 +36,7 @@ public sealed unsafe class NormalizedCosines
         var unitEmbeddings = embeddings.div(embeddingNorms.clamp_min(Eps)).contiguous();
         centres = centres.contiguous();
         var centreNorms = centres.norm(1, keepdim: true, p: 2);
-        var cosines = torch.empty(embeddings.shape[0], centres.shape[0]);
+        var cosines = torch.empty(new[] { embeddings.shape[0], centres.shape[0] }, ScalarType.Float32, embeddings.device);
         ForBlocks(centres.shape[0], (start, rows) =>
         {
             var unit = UnitBlock(centres, centreNorms, start, rows);

@@ -8,7 +8,10 @@ namespace ActorFace.Model.PartialFC;
 /// size: each block of <see cref="PartialFCShard.InitBlockClasses"/> classes has its own generator.
 /// DeferredUpdate (SGD with momentum, sample rate &lt; 1): unsampled centres take their weight decay and momentum when
 /// next sampled or saved (<see cref="DeferredRowSgd"/>; same mathematics, float rounding differs); false = the dense
-/// update every step, rounded as arcface_torch rounds it.
+/// update every step, rounded as arcface_torch rounds it. The deferred update needs the centres in host memory, so a
+/// shard on a CUDA device always takes the dense update, as the reference does.
+/// Device: where the centres, their gradient, optimiser state and the sampling live (null = CPU); the initial centres
+/// are drawn on the CPU from the seed and moved, so they are the same on every device.
 /// </summary>
 public sealed record PartialFCOptions(
     double SampleRate = 1.0,
@@ -16,7 +19,8 @@ public sealed record PartialFCOptions(
     double Momentum = 0.9,
     double WeightDecay = 5e-4,
     long InitSeed = 2048,
-    bool DeferredUpdate = true);
+    bool DeferredUpdate = true,
+    TorchSharp.torch.Device? Device = null);
 
 /// <summary>What one Partial FC forward/backward returns: the global loss and d(loss)/d(local embeddings) ×W.</summary>
 public sealed record PartialFCResult(float Loss, TorchSharp.torch.Tensor EmbeddingGrad, long NumColumns) : IDisposable

@@ -47,7 +47,8 @@ public sealed partial class PartialFCShard : IDisposable
         if (embeddingSize < 1) throw new ArgumentOutOfRangeException(nameof(embeddingSize), embeddingSize, "embedding_size must be >= 1");
         (Layout, EmbeddingSize, Margin, Options) = (layout, embeddingSize, margin, options);
         NumSample = layout.NumSample(options.SampleRate);
-        if (random is null) { this.random = new TorchSampleRandom(options.InitSeed); ownsRandom = true; }
+        var device = options.Device ?? CPU;
+        if (random is null) { this.random = new TorchSampleRandom(options.InitSeed, device); ownsRandom = true; }
         else this.random = random;
 
         Tensor w;
@@ -58,9 +59,10 @@ public sealed partial class PartialFCShard : IDisposable
                 throw new ArgumentException($"initial weight shape [{string.Join(",", initialWeight.shape)}] != [{layout.NumLocal},{embeddingSize}] (num_local, D)");
             w = initialWeight.detach().to_type(ScalarType.Float32).clone();
         }
+        if (w.device_type != device.type || w.device_index != device.index) w = w.to(device);
         Weight = w.requires_grad_(true).DetachFromDisposeScope();
         Optimizer = ParameterOptimizer.Create(options.Optimizer, new[] { Weight }, options.WeightDecay, options.Momentum);
-        if (options is { DeferredUpdate: true, SampleRate: < 1 } && Optimizer is SgdOptimizer { Momentum: not 0 } sgd)
+        if (options is { DeferredUpdate: true, SampleRate: < 1 } && device.type == DeviceType.CPU && Optimizer is SgdOptimizer { Momentum: not 0 } sgd)
             deferred = new DeferredRowSgd(Weight, sgd);
     }
 
@@ -77,6 +79,12 @@ public sealed partial class PartialFCShard : IDisposable
         var (rows, grads) = SampledRowGrads();
         return torch.zeros_like(Weight).index_copy_(0, rows, grads).MoveToOuterDisposeScope();
     }
+
+    /// <summary>The centre gradients accumulated since the last ZeroGrad as they are stored (the sampled rows' gradients
+    /// when the update is deferred, else Weight.grad), for the GradScaler to unscale and check in place.</summary>
+    public IEnumerable<Tensor> PendingGradients() =>
+        deferred is not null ? sampledGrads.Select(g => g.Grad)
+        : Weight.grad is { } grad ? new[] { grad } : Array.Empty<Tensor>();
 
     /// <summary>
     /// N(0, 0.01) rows for classes [ClassStart, ClassEnd): each block of <see cref="InitBlockClasses"/> global classes
@@ -131,7 +139,7 @@ public sealed partial class PartialFCShard : IDisposable
         using (torch.no_grad())
         {
             var positive = allLabels.ge(Layout.ClassStart).logical_and_(allLabels.lt(Layout.ClassEnd));
-            local = torch.where(positive, allLabels - Layout.ClassStart, torch.tensor(-1L));
+            local = (allLabels - Layout.ClassStart).masked_fill_(positive.logical_not_(), -1);
         }
 
         Tensor centres;
@@ -158,7 +166,8 @@ public sealed partial class PartialFCShard : IDisposable
         using (torch.no_grad())
         {
             Tensor? outside = null;
-            if (buffer.numel() > 0 && (buffer.max().item<float>() > 1f || buffer.min().item<float>() < -1f))
+            // One host read (not two): on a GPU each read waits for the queued kernels.
+            if (buffer.numel() > 0 && torch.stack(new[] { buffer.max(), buffer.min().neg() }).max().item<float>() > 1f)
                 outside = buffer.lt(-1).logical_or_(buffer.gt(1));
             buffer.clamp_(-1, 1);
             var filtered = Margin.ApplyInPlace(buffer, local);
@@ -233,7 +242,7 @@ public sealed partial class PartialFCShard : IDisposable
         {
             using var scope = torch.NewDisposeScope();
             Tensor? rows = touchedRows is null ? null
-                : touchedRows.Count == 0 ? torch.empty(0, ScalarType.Int64)
+                : touchedRows.Count == 0 ? torch.empty(0, ScalarType.Int64, Weight.device)
                 : UniqueRows(touchedRows);
             RowSparseSgd.Step(Weight, grad, buffer, rows, lr, sgd.Momentum, sgd.WeightDecay);
         }
@@ -244,10 +253,11 @@ public sealed partial class PartialFCShard : IDisposable
     /// <summary>The sampled rows since the last ZeroGrad (sorted, unique) and their summed gradients.</summary>
     (Tensor Rows, Tensor Grads) SampledRowGrads()
     {
-        if (sampledGrads.Count == 0) return (torch.empty(0, ScalarType.Int64), torch.empty(0, EmbeddingSize));
+        if (sampledGrads.Count == 0)
+            return (torch.empty(0, ScalarType.Int64, Weight.device), torch.empty(new[] { 0L, EmbeddingSize }, ScalarType.Float32, Weight.device));
         if (sampledGrads.Count == 1) return sampledGrads[0];
         var (rows, inverse, _) = torch.unique(torch.cat(sampledGrads.Select(g => g.Rows).ToList(), 0), sorted: true, return_inverse: true);
-        var grads = torch.zeros(rows.shape[0], EmbeddingSize).index_add_(0, inverse!, torch.cat(sampledGrads.Select(g => g.Grad).ToList(), 0), 1.0);
+        var grads = torch.zeros(new[] { rows.shape[0], EmbeddingSize }, ScalarType.Float32, Weight.device).index_add_(0, inverse!, torch.cat(sampledGrads.Select(g => g.Grad).ToList(), 0), 1.0);
         return (rows, grads);
     }
 

@@ -45,6 +45,23 @@ public static class NetworkExposure
         return $"{(encrypted && authenticated ? "" : "WARNING: ")}{where}, reachable from the network ({protection})";
     }
 
+    /// <summary>
+    /// NCCL has no encryption and no authentication, whatever the cluster's secret or TLS: a world whose ranks span
+    /// machines (a non-loopback rank endpoint) is refused unless <paramref name="allowInsecure"/>, the same opt-in as an
+    /// unprotected TCP ring. Returns the line each rank logs.
+    /// </summary>
+    public static string CheckNccl(IReadOnlyList<IPEndPoint> endpoints, bool allowInsecure)
+    {
+        var remote = endpoints.Where(e => !IPAddress.IsLoopback(e.Address)).Select(e => e.Address).Distinct().ToList();
+        if (remote.Count == 0) return "NCCL collective: every rank on this machine (loopback hosts): nothing exposed to the network";
+        if (!allowInsecure)
+            throw new ArgumentException(
+                $"NCCL collective: ranks on {string.Join(", ", remote)} would exchange tensors over the network without encryption " +
+                "or authentication (NCCL has neither; the cluster secret and TLS do not cover it). Set collective = tcp to keep " +
+                "the data plane protected, or explicitly allow an insecure data plane on a private network (docs/security.md)");
+        return $"WARNING: NCCL collective across {string.Join(", ", remote)}: NO encryption and NO authentication (allowed by configuration)";
+    }
+
     /// <summary>Describes a TCP collective world and refuses to run one across machines without a secret or TLS
     /// unless <paramref name="allowInsecure"/> says so.</summary>
     public static IReadOnlyList<string> CheckCollective(IReadOnlyList<IPEndPoint> endpoints, bool encrypted, bool authenticated, bool allowInsecure)

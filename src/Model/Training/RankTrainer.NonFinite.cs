@@ -11,14 +11,17 @@ public sealed partial class RankTrainer
     /// Gradients accumulated so far (gradient_acc > 1) are dropped with it. The step still counts (its batch is
     /// consumed and the LR schedule advances), so the data position and schedule stay those of the step number.
     /// Whoever drives the trainer counts these (Actors' NonFiniteLossGuard) and rolls back when they persist.
+    /// With fp16 the loss scale backs off as PyTorch's GradScaler does when the gradients of such a step overflow.
     /// </summary>
     StepResult SkipNonFiniteStep(float loss, double lr, TimeSpan forward, TimeSpan partialFCTime)
     {
         Optimizer.ZeroGrad();
         partialFC.ZeroGrad();
+        Scaler?.Update(foundInf: true);
         Scheduler.Step();
         return new StepResult(GlobalStep, loss, lr, Scheduler.LastLr, double.NaN, false,
-            new StepTimings(forward, partialFCTime, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero));
+            new StepTimings(forward, partialFCTime, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero))
+            { LossScale = Scaler?.Scale ?? double.NaN, SkippedByScaler = Scaler is not null };
     }
 
     /// <summary>Whether every floating value of the backbone (parameters and buffers, e.g. BatchNorm statistics,

@@ -10,13 +10,13 @@ public sealed partial class RankTrainer
 
     /// <summary>
     /// Writes the backbone optimiser state, the LR schedule and the step counter (TensorArchive; metadata
-    /// global_step, optimizer, gradient_acc, bf16, scheduler.*; tensors "optimizer.{i}.{key}" by trainable-parameter
+    /// global_step, optimizer, gradient_acc, bf16, scheduler.*, grad_scaler.* with fp16; tensors "optimizer.{i}.{key}" by trainable-parameter
     /// index, plus "master.{i}" in bf16 mode). The backbone weights and the Partial FC shard are saved by their own
     /// owners; <paramref name="extra"/> carries caller metadata (epoch, data position) returned by <see cref="Load"/>.
     /// </summary>
     public void Save(string path, IReadOnlyDictionary<string, string>? extra = null) =>
         WriteState(path, Optimizer.Kind, options.GradientAcc, GlobalStep, Scheduler.GetState(),
-            Enumerable.Range(0, trainable.Count).Select(Optimizer.GetState).ToList(), options.Bf16 ? trainable : null, extra);
+            Enumerable.Range(0, trainable.Count).Select(Optimizer.GetState).ToList(), options.Bf16 ? trainable : null, extra, Scaler);
 
     /// <summary>
     /// The file <see cref="Save"/> writes, from its parts: also how a checkpoint of another trainer (arcface_torch's
@@ -25,7 +25,7 @@ public sealed partial class RankTrainer
     /// </summary>
     public static void WriteState(string path, OptimizerKind optimizer, int gradientAcc, long globalStep, PolynomialLRWarmupState s,
         IReadOnlyList<IReadOnlyDictionary<string, Tensor>> optimizerState, IReadOnlyList<Tensor>? masters,
-        IReadOnlyDictionary<string, string>? extra = null)
+        IReadOnlyDictionary<string, string>? extra = null, GradScaler? scaler = null)
     {
         if (masters is not null && masters.Count != optimizerState.Count)
             throw new ArgumentException($"{masters.Count} master weights for {optimizerState.Count} parameters", nameof(masters));
@@ -44,6 +44,7 @@ public sealed partial class RankTrainer
             ["scheduler.last_epoch"] = s.LastEpoch.ToString(CultureInfo.InvariantCulture),
             ["scheduler.last_lr"] = s.LastLr.ToString("R", CultureInfo.InvariantCulture),
         };
+        scaler?.WriteTo(meta);
         if (extra is not null)
             foreach (var (k, v) in extra) meta["extra." + k] = v;
         var tensors = new List<KeyValuePair<string, Tensor>>();
@@ -87,6 +88,7 @@ public sealed partial class RankTrainer
                 }
             }
             if (options.Bf16) CopyMastersToModule();
+            Scaler?.ReadFrom(meta, path);
             GlobalStep = L("global_step");
             return meta.Where(kv => kv.Key.StartsWith("extra.", StringComparison.Ordinal))
                 .ToDictionary(kv => kv.Key["extra.".Length..], kv => kv.Value);

@@ -27,6 +27,8 @@ public sealed partial class RankTrainer : IDisposable
     public PolynomialLRWarmup Scheduler { get; }
     public ParameterOptimizer Optimizer { get; }
     public PartialFCShard PartialFC => partialFC;
+    /// <summary>The fp16 loss scaler (null unless <see cref="RankTrainerOptions.LossScaling"/> is set).</summary>
+    public GradScaler? Scaler { get; }
     public RankTrainerOptions Options => options;
 
     /// <summary>
@@ -63,6 +65,7 @@ public sealed partial class RankTrainer : IDisposable
 
         Optimizer = ParameterOptimizer.Create(options.Optimizer, trainable, options.WeightDecay, options.Momentum);
         Scheduler = new PolynomialLRWarmup(options.Lr, options.WarmupSteps, options.TotalSteps, options.LrPower);
+        if (options.LossScaling is { } scaling) Scaler = new GradScaler(scaling);
     }
 
     /// <summary>One iteration on this rank's batch: images [B,3,H,W] float32, labels [B] integer (global class ids).</summary>
@@ -80,7 +83,7 @@ public sealed partial class RankTrainer : IDisposable
         var embeddings = options.Bf16 ? raw.to_type(ScalarType.Float32) : raw;
         var forward = Lap();
 
-        using var pfc = partialFC.ForwardBackward(embeddings, labels, collective);
+        using var pfc = partialFC.ForwardBackward(embeddings, labels, collective, Scaler?.Scale ?? 1.0);
         var pfcTime = Lap();
         if (!float.IsFinite(pfc.Loss)) return SkipNonFiniteStep(pfc.Loss, lr, forward, pfcTime);
 
@@ -94,18 +97,27 @@ public sealed partial class RankTrainer : IDisposable
 
         var stepped = GlobalStep % options.GradientAcc == 0;
         var norm = double.NaN;
+        var overflow = false;
         if (stepped)
         {
+            // GradScaler: unscale both groups before clipping; an inf/NaN anywhere skips both optimiser steps.
+            overflow = Scaler?.UnscaleAndCheck(trainable.Where(p => p.grad is not null).Select(p => p.grad!)
+                .Concat(partialFC.PendingGradients()), collective) ?? false;
             norm = GradientSync.ClipGradNorm(trainable, options.ClipNorm);
-            Optimizer.Step(lr);
-            partialFC.Step(lr);
+            if (!overflow)
+            {
+                Optimizer.Step(lr);
+                partialFC.Step(lr);
+            }
+            Scaler?.Update(overflow);
             Optimizer.ZeroGrad();
             partialFC.ZeroGrad();
             if (options.Bf16) CopyMastersToModule();
         }
         Scheduler.Step();
         var optimizer = Lap();
-        return new StepResult(GlobalStep, pfc.Loss, lr, Scheduler.LastLr, norm, stepped, new StepTimings(forward, pfcTime, backward, allReduce, optimizer));
+        return new StepResult(GlobalStep, pfc.Loss, lr, Scheduler.LastLr, norm, stepped, new StepTimings(forward, pfcTime, backward, allReduce, optimizer))
+            { LossScale = Scaler?.Scale ?? double.NaN, SkippedByScaler = overflow };
     }
 
     void MoveGradsToMasters()

@@ -29,6 +29,8 @@ public sealed record RankTrainerOptions
     public bool Bf16 { get; init; }
     public GradientCompression Compression { get; init; } = GradientCompression.Float16;
     public long BucketBytes { get; init; } = 16L << 20;
+    /// <summary>fp16: dynamic loss scaling (GradScaler); null = none (float32 and bf16 runs).</summary>
+    public GradScalerOptions? LossScaling { get; init; }
 
     public void Validate()
     {
@@ -36,6 +38,7 @@ public sealed record RankTrainerOptions
         if (TotalSteps < 0) throw new ArgumentOutOfRangeException(nameof(TotalSteps), TotalSteps, "total_step must be >= 0");
         if (!(ClipNorm > 0)) throw new ArgumentOutOfRangeException(nameof(ClipNorm), ClipNorm, "clip norm must be > 0");
         if (BucketBytes < 1024) throw new ArgumentOutOfRangeException(nameof(BucketBytes), BucketBytes, "bucket size must be >= 1 KiB");
+        LossScaling?.Validate();
     }
 }
 
@@ -49,4 +52,10 @@ public sealed record StepTimings(TimeSpan Forward, TimeSpan PartialFC, TimeSpan 
 /// Outcome of one iteration. Lr is the lr this iteration used; NextLr the one the next uses (what arcface_torch logs).
 /// GradNorm is the backbone's total L2 gradient norm before clipping, NaN on accumulation-only iterations.
 /// </summary>
-public sealed record StepResult(long GlobalStep, float Loss, double Lr, double NextLr, double GradNorm, bool OptimizerStepped, StepTimings Timings);
+public sealed record StepResult(long GlobalStep, float Loss, double Lr, double NextLr, double GradNorm, bool OptimizerStepped, StepTimings Timings)
+{
+    /// <summary>The GradScaler's scale after this iteration's update, what arcface_torch logs (NaN without fp16).</summary>
+    public double LossScale { get; init; } = double.NaN;
+    /// <summary>True when the GradScaler found inf/NaN gradients and skipped the optimiser step.</summary>
+    public bool SkippedByScaler { get; init; }
+}

@@ -253,4 +253,37 @@ public sealed class CoordinatorStateTests
         Assert.False(end.Success);
         Assert.Contains("too few", end.Message);
     }
+
+    [Fact]
+    public void RelaysRank0sNcclIdToTheNodesOfItsGenerationOnly()
+    {
+        var state = Running();
+        var id = new NcclUniqueId(state.Generation, new byte[128]);
+        var relayed = state.NcclIdOffered(id);
+        Assert.Same(id, Single<NcclUniqueId>(relayed, "a"));
+        Assert.Same(id, Single<NcclUniqueId>(relayed, "b"));
+        Assert.Empty(state.NcclIdOffered(id with { Generation = state.Generation - 1 }));
+    }
+
+    [Fact]
+    public void ChoosesNcclOnlyWhenEveryNodeOfTheGenerationHasIt()
+    {
+        var cuda = Settings(minWorkers: 4) with { Device = "cuda" };
+        var state = new CoordinatorState(cuda, null, Fp);
+        state.Register(Node("a") with { NcclUnavailable = "" });
+        var start = Single<StartGeneration>(state.Register(Node("b") with { NcclUnavailable = "" }), "a");
+        Assert.True(start.Nccl);
+        Assert.False(start.LocalCollective);
+
+        var mixed = new CoordinatorState(cuda, null, Fp);
+        mixed.Register(Node("a") with { NcclUnavailable = "" });
+        var tcp = Single<StartGeneration>(mixed.Register(Node("b") with { NcclUnavailable = "libnccl.so.2 not found" }), "a");
+        Assert.False(tcp.Nccl);
+
+        var forced = new CoordinatorState(cuda with { Collective = "nccl" }, null, Fp);
+        forced.Register(Node("a") with { NcclUnavailable = "" });
+        var end = Assert.Single(forced.Register(Node("b") with { NcclUnavailable = "libnccl.so.2 not found" }).OfType<EndJob>());
+        Assert.False(end.Success);
+        Assert.Contains("NCCL is unavailable on b", end.Message);
+    }
 }

@@ -14,7 +14,7 @@ public sealed class WireSerializerTests() : TestKit(ClusterHocon.Build(new Train
         var slots = new[] { new RankSlot(0, "akka.tcp://actorface@127.0.0.1:1", 0, "127.0.0.1:5000"), new RankSlot(1, "n2", 1, "[::1]:5001") };
         IWireMessage[] messages =
         [
-            new RegisterNode(TestActor, "n1", ["127.0.0.1:5000"], 6279, "abc", 2),
+            new RegisterNode(TestActor, "n1", ["127.0.0.1:5000"], 6279, "abc", 2, "libnccl.so.2 not found"),
             new GenerationAborted(3, "n1"),
             new CheckpointSaved(1, 2, 300),
             new RankFinished(1, 0, 400),
@@ -22,7 +22,8 @@ public sealed class WireSerializerTests() : TestKit(ClusterHocon.Build(new Train
             new TrainingProgress(1, 20, 0, 12.5, 0.1, 5300.12, 1000),
             new NodeAccepted("n1", true),
             new NodeRejected("n1", "why"),
-            new StartGeneration(2, slots, false, 6279, "/out/checkpoints/step_00000300.manifest.json", 300, 400, LeaseAction.Finish),
+            new StartGeneration(2, slots, false, 6279, "/out/checkpoints/step_00000300.manifest.json", 300, 400, LeaseAction.Finish, Nccl: true),
+            new NcclUniqueId(2, Enumerable.Range(0, 128).Select(i => (byte)i).ToArray()),
             new RunUntil(2, 500, LeaseAction.Halt),
             new AbortGeneration(2, "node lost"),
             new TrainingEnded(true, "done", 500),
@@ -48,6 +49,12 @@ public sealed class WireSerializerTests() : TestKit(ClusterHocon.Build(new Train
                 var b = Assert.IsType<StartGeneration>(back);
                 Assert.Equal(s with { Ranks = [] }, b with { Ranks = [] });
                 Assert.Equal(s.Ranks, b.Ranks);
+            }
+            else if (message is NcclUniqueId id)
+            {
+                var b = Assert.IsType<NcclUniqueId>(back);
+                Assert.Equal(id.Generation, b.Generation);
+                Assert.Equal(id.Id, b.Id);
             }
             else if (message is RegisterNode r)
             {

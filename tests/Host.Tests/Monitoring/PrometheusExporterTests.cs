@@ -100,6 +100,23 @@ public class PrometheusExporterTests
     }
 
     [Fact]
+    public void Fp16GradScaleGaugeAppearsOnlyForRanksWithAScaler()
+    {
+        var state = new MonitorState();
+        state.Apply(SampleSnapshot.Worker(0, 10, 3.0) with { GradScale = 32768 }, DateTime.UtcNow);
+        state.Apply(SampleSnapshot.Worker(1, 10, 3.0), DateTime.UtcNow);
+        var (types, samples) = Parse(PrometheusExporter.Render(state.Snapshot(DateTime.UtcNow)));
+        Assert.Equal("gauge", types["actorface_worker_fp16_grad_scale"]);
+        var scale = Assert.Single(samples, s => s.Name == "actorface_worker_fp16_grad_scale");
+        Assert.Equal("0", scale.Labels["rank"]);
+        Assert.Equal(32768, scale.Value);
+
+        var plain = new MonitorState();
+        plain.Apply(SampleSnapshot.Worker(0, 10, 3.0), DateTime.UtcNow);
+        Assert.DoesNotContain("fp16_grad_scale", PrometheusExporter.Render(plain.Snapshot(DateTime.UtcNow)));
+    }
+
+    [Fact]
     public void EscapesLabelsAndWritesSpecialFloats()
     {
         var state = new MonitorState();

@@ -55,4 +55,16 @@ public sealed class NetworkExposureTests
         Assert.NotNull(options.WrapStream);
         Assert.Null(new TcpCollectiveOptions().Secure(null, null).Authenticate);
     }
+
+    [Fact]
+    public void NcclAcrossMachinesNeedsTheInsecureOptInBecauseNcclIsNeverProtected()
+    {
+        var local = new[] { IPEndPoint.Parse("127.0.0.1:5000"), IPEndPoint.Parse("127.0.0.1:5001") };
+        Assert.Contains("nothing exposed", NetworkExposure.CheckNccl(local, allowInsecure: false));
+        var spread = new[] { IPEndPoint.Parse("10.0.0.5:5000"), IPEndPoint.Parse("10.0.0.6:5000") };
+        var refused = Assert.Throws<ArgumentException>(() => NetworkExposure.CheckNccl(spread, allowInsecure: false));
+        Assert.Contains("10.0.0.5, 10.0.0.6", refused.Message);
+        Assert.Contains("collective = tcp", refused.Message);
+        Assert.StartsWith("WARNING: NCCL collective across 10.0.0.5, 10.0.0.6: NO encryption", NetworkExposure.CheckNccl(spread, allowInsecure: true));
+    }
 }
