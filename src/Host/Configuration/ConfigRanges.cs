@@ -20,7 +20,7 @@ public static class ConfigRanges
         new("num_classes", 1, 100_000_000, "identities"),
         new("num_image", 1, 10_000_000_000, "training images"),
         new("num_epoch", 1, 10_000, "epochs"),
-        new("warmup_epoch", 0, 10_000, "warm-up epochs"),
+        new("warmup_epoch", -1, 10_000, "warm-up epochs; -1, as in arcface_torch's 3millions.py, decays from the first step"),
         new("keep_checkpoints", 1, 1_000, "checkpoints kept on disk"),
         new("synthetic.val_pairs", 0, 1_000_000, "synthetic verification pairs"),
         new("synthetic.val_identities", 0, 1_000_000, "synthetic verification identities"),

@@ -87,7 +87,8 @@ public static class RecordIOPacker
             var path = folder.PathOf(i);
             try
             {
-                ImageCodec.DecodeRgb112(File.ReadAllBytes(path), rgb, path, null);
+                // A FIFO or device among the images is refused (InvalidDataException), not skipped: it is no image at all.
+                ImageCodec.DecodeRgb112(ReadImage(path), rgb, path, null);
                 good.Add(i);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -130,9 +131,12 @@ public static class RecordIOPacker
             }
     }
 
+    static byte[] ReadImage(string path) =>
+        ActorFace.Model.Security.RegularFile.ReadAllBytes(path, "image", ActorFace.Model.Evaluation.FaceImageCodec.MaxFileBytes);
+
     static byte[] ImageBytes(string path, PackOptions options)
     {
-        var bytes = ActorFace.Model.Security.RegularFile.ReadAllBytes(path, "image", ActorFace.Model.Evaluation.FaceImageCodec.MaxFileBytes);
+        var bytes = ReadImage(path);
         if (options.Resize is null) return bytes;
         var rgb = ImageCodec.DecodeRgb112(bytes, path, null);
         return ImageCodec.EncodeJpeg(rgb, FaceSample.Size, FaceSample.Size, options.JpegQuality);
