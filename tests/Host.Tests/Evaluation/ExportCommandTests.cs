@@ -30,7 +30,7 @@ public sealed class ExportCommandTests(ITestOutputHelper log) : IDisposable
         return path;
     }
 
-    [Fact]
+    [ReferenceFact("data/celeba-subset-112", "golden/r18_seed0.pth")]
     public void EvalOfTheExportedModelGivesTheBackbonesVerificationAccuracy()
     {
         // arcface_torch's seed-0 r18 weights (untrained, ~58 % here, fold-to-fold spread) on 60 real CelebA pairs:

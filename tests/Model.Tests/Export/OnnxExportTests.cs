@@ -60,7 +60,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output) : IDisposable
         return err / scale;
     }
 
-    [Theory]
+    [ReferenceTheory("data/celeba-subset-112", "golden/r18_seed0.pth", "golden/vit_t_seed0.pth")]
     [InlineData("r18", 17)]
     [InlineData("mbf", 17)]
     [InlineData("mbf_large", 13)]
@@ -86,7 +86,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    [Fact]
+    [ReferenceFact("data/celeba-subset-112")]
     public void FixedBatchExportDeclaresItsBatchAndRuns()
     {
         using var model = Backbone("mbf");
@@ -104,7 +104,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output) : IDisposable
         Assert.True(WorstRowError(onnx.Embed(faces), torchEmbedder.Embed(faces)) < Tolerance);
     }
 
-    [Fact]
+    [ReferenceFact("data/celeba-subset-112")]
     public void LargeModelsKeepTheirWeightsInAnExternalDataFile()
     {
         // vit_h's ~3 GB of weights exceed protobuf's 2 GiB limit; a 1 MiB threshold exercises the same path on mbf.
@@ -121,7 +121,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output) : IDisposable
         Assert.Empty(Directory.GetFiles(dir, "*.tmp"));
     }
 
-    [Fact]
+    [ReferenceFact("golden/vit_t_seed0.pth")]
     public void DynamicBatchAndOpsetAreDeclared()
     {
         using var model = Backbone("vit_t");
