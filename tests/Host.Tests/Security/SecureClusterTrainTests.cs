@@ -41,7 +41,8 @@ public sealed class SecureClusterTrainTests : IDisposable
         var rogue = certs.IssueNode(certs.CreateCa("rogue-ca"), "intruder");
         var port = ActorfaceProcess.FreePort();
         string[] common = [.. Tiny, "--seed-nodes", $"akka.tcp://actorface@127.0.0.1:{port}"];
-        string[] intruder = [.. common, "--set", "cluster.join_timeout=10s"];
+        // 30 s: on a loaded machine a 10 s join could give up before its TLS handshake with the seed had happened.
+        string[] intruder = [.. common, "--set", "cluster.join_timeout=30s"];
         using var seed = new ActorfaceProcess([.. common, .. good, "--output", output, "--port", port.ToString(CultureInfo.InvariantCulture), "--set", "cluster.join_timeout=60s"]);
         // Started once the seed listens and before the legitimate member, so they knock while the seed waits for its
         // second rank (on a busy machine a process may take seconds to start: an intruder started with the seed could
