@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ActorFace.Model.Tests.Goldens;
 using ActorFace.Tests;
 
 namespace ActorFace.Model.Tests.Training.StepParity;
@@ -17,9 +18,11 @@ static class ArcfaceTorchReference
     /// <summary>Runs the script with <paramref name="arguments"/> (after --arcface-torch) and writes <paramref name="output"/>.</summary>
     public static void Run(string output, params string[] arguments)
     {
-        var folder = Environment.GetEnvironmentVariable("ACTORFACE_ARCFACE_TORCH")
+        var folder = MakeGoldensScriptFactAttribute.ArcfaceTorch
                      ?? throw new InvalidOperationException("ACTORFACE_STEP_PARITY_REGENERATE=1 needs ACTORFACE_ARCFACE_TORCH (the arcface_torch folder)");
-        var psi = new ProcessStartInfo(Python()) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var python = MakeGoldensScriptFactAttribute.Python
+                     ?? throw new InvalidOperationException("no Python with torch found (set ACTORFACE_PYTHON; Debian: apt-get install python3-torch)");
+        var psi = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { Path.Combine(SharedPaths.RepoRoot, "tools", "step_parity.py"), "--arcface-torch", folder }
                      .Concat(arguments).Concat(["--out", output]))
             psi.ArgumentList.Add(a);
@@ -28,21 +31,5 @@ static class ArcfaceTorchReference
         var stdout = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
         if (p.ExitCode != 0) throw new InvalidOperationException($"step_parity.py exited {p.ExitCode}:\n{stdout}\n{stderr.Result}");
-    }
-
-    static string Python()
-    {
-        var candidates = new[] { Environment.GetEnvironmentVariable("ACTORFACE_PYTHON"), "python3", "/usr/bin/python3" };
-        foreach (var c in candidates.Where(c => !string.IsNullOrEmpty(c)))
-        {
-            try
-            {
-                using var p = Process.Start(new ProcessStartInfo(c!, "-c \"import torch\"") { RedirectStandardError = true })!;
-                p.WaitForExit();
-                if (p.ExitCode == 0) return c!;
-            }
-            catch (System.ComponentModel.Win32Exception) { }
-        }
-        throw new InvalidOperationException("no Python with torch found (set ACTORFACE_PYTHON; Debian: apt-get install python3-torch)");
     }
 }
