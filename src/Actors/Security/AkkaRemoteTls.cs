@@ -26,22 +26,23 @@ public static class AkkaRemoteTls
     public static Config Hocon(string pkcs12Path, string password)
     {
         if (!File.Exists(pkcs12Path)) throw new FileNotFoundException($"Akka.Remote TLS certificate not found: {pkcs12Path}", pkcs12Path);
-        return ConfigurationFactory.ParseString($$"""
-            akka.remote.dot-netty.tcp {
-              enable-ssl = true
-              ssl {
-                certificate {
-                  path = {{Quote(pkcs12Path)}}
-                  password = {{Quote(password)}}
-                  flags = [ "default-key-set" ]
-                }
-                suppress-validation = false
-                require-mutual-authentication = true
-                # nodes are addressed by IP; trust comes from the CA, not the host name
-                validate-certificate-hostname = false
-              }
-            }
-            """);
+        // Built as an object so that the path and password are quoted by the serialiser, whatever they contain.
+        var ssl = new Dictionary<string, object>
+        {
+            ["certificate"] = new Dictionary<string, object>
+            {
+                ["path"] = pkcs12Path, ["password"] = password, ["flags"] = new[] { "default-key-set" },
+            },
+            ["suppress-validation"] = false,
+            ["require-mutual-authentication"] = true,
+            // nodes are addressed by IP; trust comes from the CA, not the host name
+            ["validate-certificate-hostname"] = false,
+        };
+        var tcp = new Dictionary<string, object> { ["enable-ssl"] = true, ["ssl"] = ssl };
+        return ConfigurationFactory.FromObject(new Dictionary<string, object>
+        {
+            ["akka"] = new Dictionary<string, object> { ["remote"] = new Dictionary<string, object> { ["dot-netty"] = new Dictionary<string, object> { ["tcp"] = tcp } } },
+        });
     }
 
     /// <summary>Turns TLS on; the certificate and the peer check come from <see cref="Setup"/>.</summary>
@@ -74,5 +75,4 @@ public static class AkkaRemoteTls
     public static ActorSystem CreateSystem(string name, Config config, TlsCredentials credentials, Action<string>? refused = null) =>
         ActorSystem.Create(name, BootstrapSetup.Create().WithConfig(EnableSsl.WithFallback(config)).And(Setup(credentials, refused)));
 
-    static string Quote(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
 }

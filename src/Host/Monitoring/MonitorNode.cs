@@ -35,20 +35,10 @@ public static class MonitorNode
         return (systems[0], addresses.Select(a => a.ToString()).ToArray());
     }
 
+    /// <summary>A monitor (or demo) node's configuration: the same builder as a training node's
+    /// (<see cref="ClusterHocon.Node"/>, strict serialization included), joining <paramref name="seeds"/> by itself.</summary>
     public static Config ClusterConfig(string hostname, int port, IReadOnlyList<string> roles, IReadOnlyList<string> seeds, string logLevel) =>
-        ConfigurationFactory.ParseString($$"""
-            akka {
-              loglevel = {{logLevel}}
-              stdout-loglevel = {{logLevel}}
-              actor.provider = cluster
-              remote.dot-netty.tcp { hostname = "{{hostname}}", port = {{port}} }
-              cluster {
-                roles = [{{string.Join(", ", roles.Select(r => $"\"{r}\""))}}]
-                seed-nodes = [{{string.Join(", ", seeds.Select(s => $"\"{s}\""))}}]
-              }
-              coordinated-shutdown.exit-clr = off
-            }
-            """).WithFallback(MonitoringConfig.Default);
+        ClusterHocon.Node(new ClusterNode(hostname, port, roles) { SeedNodes = seeds, LogLevel = logLevel });
 
     /// <summary>Starts the monitor's actor system; a cluster protected by a secret or certificates (docs/security.md)
     /// admits it only with the same credentials, over TLS (seed addresses then use `akka.ssl.tcp`).</summary>
