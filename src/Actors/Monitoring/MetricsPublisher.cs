@@ -49,7 +49,7 @@ public static class MetricsPublisher
 
     private static Route Resolve(ActorSystem system)
     {
-        var enabled = system.Settings.Config.GetBoolean(MonitoringConfig.EnabledKey, true);
+        var enabled = Settings.MonitoringSettings.From(system.Settings.Config).Enabled;
         return new(enabled, enabled && IsClustered(system) ? DistributedPubSub.Get(system).Mediator : null);
     }
 

@@ -70,11 +70,6 @@ public sealed class MonitorActor : ReceiveActor
     private void Member(Member member, string status) =>
         _state.ApplyMember(member.Address.ToString(), status, member.Roles.OrderBy(r => r, StringComparer.Ordinal).ToArray(), DateTime.UtcNow);
 
-    private static TimeSpan ReadStaleAfter(ActorSystem system)
-    {
-        var config = system.Settings.Config;
-        return config.HasPath("actorface.monitoring.stale-after")
-            ? config.GetTimeSpan("actorface.monitoring.stale-after")
-            : TimeSpan.FromSeconds(15);
-    }
+    /// <summary>`actorface.monitoring.stale_after` of the system's configuration (the reference default without one).</summary>
+    private static TimeSpan ReadStaleAfter(ActorSystem system) => Settings.MonitoringSettings.From(system.Settings.Config).StaleAfter;
 }

@@ -14,7 +14,8 @@ public static class MonitoringConfig
     /// <summary>Cluster role of a node that only watches (takes no part in training).</summary>
     public const string MonitorRole = "monitor";
 
-    /// <summary>Off: MetricsPublisher.Publish does nothing (the job file's `actorface.monitoring.enabled`).</summary>
+    /// <summary>Off: MetricsPublisher.Publish does nothing (the job file's `actorface.monitoring.enabled`; this and the
+    /// other `actorface.monitoring` keys are declared in Settings/actorface-reference.conf, see MonitoringSettings).</summary>
     public const string EnabledKey = "actorface.monitoring.enabled";
 
     public const string Hocon = """
@@ -31,14 +32,6 @@ public static class MonitoringConfig
         }
         # pub-sub must run on every node (an empty role), otherwise a monitor-only node never sees the topic
         akka.cluster.pub-sub.role = ""
-        actorface.monitoring {
-          # publish metric records at all (off: measure training without them)
-          enabled = on
-          # how often SystemStatsCollector publishes ActorSystemStats
-          system-stats-interval = 5s
-          # a rank whose last record is older than this is shown as stale
-          stale-after = 15s
-        }
         """;
 
     public static Config Default => ConfigurationFactory.ParseString(Hocon);

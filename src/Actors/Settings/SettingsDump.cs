@@ -7,51 +7,39 @@ namespace ActorFace.Actors.Settings;
 
 public static class SettingsDump
 {
-    /// <summary>arcface_torch prints every config key (plus the derived step counts) at start.</summary>
+    /// <summary>
+    /// arcface_torch prints every config key (plus the derived step counts) at start: every top-level key of the
+    /// reference file, in its order, with the bound value (the property of the same name in PascalCase).
+    /// </summary>
     public static IEnumerable<(string Key, object? Value)> Entries(TrainingSettings s, StepPlan plan)
     {
-        yield return ("margin_list", s.MarginList);
-        yield return ("network", s.Network);
-        yield return ("resume", s.Resume);
-        yield return ("output", s.OutputDirectory);
-        yield return ("embedding_size", s.EmbeddingSize);
-        yield return ("sample_rate", s.SampleRate);
-        yield return ("interclass_filtering_threshold", s.InterclassFilteringThreshold);
-        yield return ("fp16", s.Fp16);
-        yield return ("bf16", s.Bf16);
-        yield return ("batch_size", s.BatchSize);
-        yield return ("optimizer", s.Optimizer);
-        yield return ("lr", s.Lr);
-        yield return ("momentum", s.Momentum);
-        yield return ("weight_decay", s.WeightDecay);
-        yield return ("verbose", s.Verbose);
-        yield return ("frequent", s.Frequent);
-        yield return ("gradient_acc", s.GradientAcc);
-        yield return ("grad_allreduce_fp16", s.GradAllreduceFp16);
-        yield return ("seed", s.Seed);
-        yield return ("num_workers", s.NumWorkers);
-        yield return ("dataset", s.Dataset);
-        yield return ("rec", s.Rec);
-        yield return ("num_classes", s.NumClasses);
-        yield return ("num_image", s.NumImage);
-        yield return ("num_epoch", s.NumEpoch);
-        yield return ("warmup_epoch", s.WarmupEpoch);
-        yield return ("val_targets", "[" + string.Join(", ", s.ValTargets) + "]");
-        yield return ("checkpoint_every", s.CheckpointEvery);
-        yield return ("keep_checkpoints", s.KeepCheckpoints);
-        yield return ("max_steps", s.MaxSteps);
-        if (s.InitBackbone.Length > 0) yield return ("init_backbone", s.InitBackbone);
-        if (s.InitPartialFc.Length > 0) yield return ("init_partial_fc", s.InitPartialFc);
+        foreach (var key in SettingsSchema.Ordered.Where(k => !k.Contains('.')))
+        {
+            if (Value(s, key) is not { } value) continue; // validation-only keys (dali, dali_aug) bind to nothing
+            if (key is "init_backbone" or "init_partial_fc" && value is "") continue;
+            yield return (key, value);
+        }
         yield return ("world_size", plan.WorldSize);
         yield return ("total_batch_size", plan.TotalBatchSize);
         yield return ("warmup_step", plan.WarmupStep);
         yield return ("total_step", plan.TotalStep);
     }
 
+    private static object? Value(TrainingSettings s, string key)
+    {
+        if (key == "output") return s.OutputDirectory;
+        var value = typeof(TrainingSettings).GetProperty(PropertyName(key))?.GetValue(s);
+        return value is IEnumerable<string> list ? "[" + string.Join(", ", list) + "]" : value;
+    }
+
+    /// <summary>margin_list → MarginList: the settings records name a key's property after it.</summary>
+    public static string PropertyName(string snakeCaseKey) =>
+        string.Concat(snakeCaseKey.Split('_').Select(w => w.Length == 0 ? w : char.ToUpperInvariant(w[0]) + w[1..]));
+
     /// <summary>Digest of everything every node must agree on (cluster wiring and resume are per node).</summary>
     public static string Fingerprint(TrainingSettings s)
     {
-        var shared = s with { Cluster = new ClusterSettings(), Resume = false, Output = s.OutputDirectory, ConfigName = "" };
+        var shared = s with { Cluster = TrainingSettings.Default.Cluster, Resume = false, Output = s.OutputDirectory, ConfigName = "" };
         var json = JsonSerializer.Serialize(shared);
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(json)))[..16];
     }

@@ -12,66 +12,70 @@ public readonly record struct MarginList(double M1, double M2, double M3)
 }
 
 /// <summary>
-/// The `actorface { }` section of the configuration, bound once (Host/Configuration) and handed to the actors.
-/// Defaults equal src/Host/Configuration/actorface-reference.conf, which equals arcface_torch configs/base.py.
+/// The `actorface { }` section of the configuration, handed to the actors. Every key, its default and its meaning
+/// are declared once, in actorface-reference.conf next to this file; <see cref="TrainingSettingsBinder"/> binds them
+/// (so the properties carry no defaults of their own: <see cref="Default"/> is the reference file, bound).
 /// </summary>
 public sealed record TrainingSettings
 {
-    public MarginList MarginList { get; init; } = new(1.0, 0.5, 0.0);
-    public string Network { get; init; } = "r50";
-    public bool Resume { get; init; }
-    public bool SaveAllStates { get; init; }
-    public string Output { get; init; } = "";
-    public int EmbeddingSize { get; init; } = 512;
-    public double SampleRate { get; init; } = 1.0;
-    public double InterclassFilteringThreshold { get; init; }
-    public bool Fp16 { get; init; }
-    public bool Bf16 { get; init; }
+    /// <summary>The reference file's values (arcface_torch configs/base.py), unvalidated: num_classes and num_image are 0.</summary>
+    public static TrainingSettings Default { get; } = TrainingSettingsBinder.Read(new ConfigSettingsReader(SettingsSchema.Reference), "actorface");
+
+    public required MarginList MarginList { get; init; }
+    public required string Network { get; init; }
+    public required bool Resume { get; init; }
+    public required bool SaveAllStates { get; init; }
+    public required string Output { get; init; }
+    public required int EmbeddingSize { get; init; }
+    public required double SampleRate { get; init; }
+    public required double InterclassFilteringThreshold { get; init; }
+    public required bool Fp16 { get; init; }
+    public required bool Bf16 { get; init; }
     /// <summary>fp16 GradScaler: finite steps before the loss scale doubles (train_v2.py: 100).</summary>
-    public int Fp16GrowthInterval { get; init; } = 100;
+    public required int Fp16GrowthInterval { get; init; }
     /// <summary>Collective backend: auto | nccl | tcp | local (Training/CollectiveSelection).</summary>
-    public string Collective { get; init; } = "auto";
-    public int BatchSize { get; init; } = 128;
-    public string Optimizer { get; init; } = "sgd";
-    public double Lr { get; init; } = 0.1;
-    public double Momentum { get; init; } = 0.9;
-    public double WeightDecay { get; init; } = 5e-4;
-    public int Verbose { get; init; } = 2000;
-    public int Frequent { get; init; } = 10;
-    public int GradientAcc { get; init; } = 1;
-    public bool GradAllreduceFp16 { get; init; } = true;
-    public int Seed { get; init; } = 2048;
-    public int NumWorkers { get; init; } = 2;
+    public required string Collective { get; init; }
+    public required int BatchSize { get; init; }
+    public required string Optimizer { get; init; }
+    public required double Lr { get; init; }
+    public required double Momentum { get; init; }
+    public required double WeightDecay { get; init; }
+    public required int Verbose { get; init; }
+    public required int Frequent { get; init; }
+    public required int GradientAcc { get; init; }
+    public required bool GradAllreduceFp16 { get; init; }
+    public required int Seed { get; init; }
+    public required int NumWorkers { get; init; }
 
-    public string Rec { get; init; } = "";
-    public int NumClasses { get; init; }
-    public long NumImage { get; init; }
-    public int NumEpoch { get; init; } = 20;
-    public int WarmupEpoch { get; init; }
-    public IReadOnlyList<string> ValTargets { get; init; } = [];
-    public string ValDir { get; init; } = "";
-    public int DataPrefetch { get; init; } = 6;
-    public string DataBadRecords { get; init; } = "skip";
+    public required string Rec { get; init; }
+    public required int NumClasses { get; init; }
+    public required long NumImage { get; init; }
+    public required int NumEpoch { get; init; }
+    public required int WarmupEpoch { get; init; }
+    public required IReadOnlyList<string> ValTargets { get; init; }
+    public required string ValDir { get; init; }
+    public required int DataPrefetch { get; init; }
+    public required string DataBadRecords { get; init; }
 
-    public string Dataset { get; init; } = "rec";
-    public double Dropout { get; init; }
-    public string Device { get; init; } = "cpu";
-    public int CheckpointEvery { get; init; }
-    public int KeepCheckpoints { get; init; } = 2;
-    public long MaxSteps { get; init; }
-    public bool SaveBackbone { get; init; } = true;
+    public required string Dataset { get; init; }
+    public required double Dropout { get; init; }
+    public required string Device { get; init; }
+    public required int CheckpointEvery { get; init; }
+    public required int KeepCheckpoints { get; init; }
+    public required long MaxSteps { get; init; }
+    public required bool SaveBackbone { get; init; }
     /// <summary>How long a SIGTERM/SIGINT stop may take to write its checkpoint (stop_grace_period).</summary>
-    public TimeSpan StopGracePeriod { get; init; } = TimeSpan.FromSeconds(30);
+    public required TimeSpan StopGracePeriod { get; init; }
     /// <summary>Consecutive non-finite-loss steps (each skipped) before rolling back to the last checkpoint.</summary>
-    public int MaxNonFiniteSteps { get; init; } = 5;
+    public required int MaxNonFiniteSteps { get; init; }
     /// <summary>stop | continue: what a checkpoint that cannot be written does to the run.</summary>
-    public string CheckpointFailure { get; init; } = "stop";
+    public required string CheckpointFailure { get; init; }
     /// <summary>Backbone state_dict loaded (strictly) before the first step of a fresh run; "" = none.</summary>
-    public string InitBackbone { get; init; } = "";
+    public required string InitBackbone { get; init; }
     /// <summary>Full [num_classes, D] class-centre matrix ("weight") loaded before the first step of a fresh run; "" = none.</summary>
-    public string InitPartialFc { get; init; } = "";
-    public SyntheticSettings Synthetic { get; init; } = new();
-    public ClusterSettings Cluster { get; init; } = new();
+    public required string InitPartialFc { get; init; }
+    public required SyntheticSettings Synthetic { get; init; }
+    public required ClusterSettings Cluster { get; init; }
 
     /// <summary>Name of the configuration (file name without extension), used for the default output folder.</summary>
     public string ConfigName { get; init; } = "actorface";
@@ -91,28 +95,28 @@ public sealed record TrainingSettings
 
 public sealed record SyntheticSettings
 {
-    public int ValPairs { get; init; } = 400;
-    public int ValIdentities { get; init; } = 40;
+    public required int ValPairs { get; init; }
+    public required int ValIdentities { get; init; }
 }
 
 public sealed record ClusterSettings
 {
-    public int WorkersPerNode { get; init; } = 2;
-    public int MinWorkers { get; init; }
-    public int StartWorkers { get; init; }
-    public int MaxWorkers { get; init; }
-    public string Hostname { get; init; } = "127.0.0.1";
-    public int Port { get; init; }
-    public IReadOnlyList<string> SeedNodes { get; init; } = [];
-    public TimeSpan JoinTimeout { get; init; } = TimeSpan.FromSeconds(20);
-    public TimeSpan RegroupTimeout { get; init; } = TimeSpan.FromSeconds(120);
-    public TimeSpan CollectiveTimeout { get; init; } = TimeSpan.FromSeconds(120);
+    public required int WorkersPerNode { get; init; }
+    public required int MinWorkers { get; init; }
+    public required int StartWorkers { get; init; }
+    public required int MaxWorkers { get; init; }
+    public required string Hostname { get; init; }
+    public required int Port { get; init; }
+    public required IReadOnlyList<string> SeedNodes { get; init; }
+    public required TimeSpan JoinTimeout { get; init; }
+    public required TimeSpan RegroupTimeout { get; init; }
+    public required TimeSpan CollectiveTimeout { get; init; }
     /// <summary>A rank with steps to run that completes none for this long is taken for hung (0 = no watchdog).</summary>
-    public TimeSpan StepTimeout { get; init; } = TimeSpan.FromSeconds(300);
+    public required TimeSpan StepTimeout { get; init; }
     /// <summary>How long ranks get to stop after an abort before their node abandons them; the coordinator
     /// downs a node that has not confirmed the abort after twice this.</summary>
-    public TimeSpan AbortTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public required TimeSpan AbortTimeout { get; init; }
     /// <summary>Admit stand-by nodes at the next checkpoint (a planned regroup) instead of at the next failure.</summary>
-    public bool ScaleUp { get; init; } = true;
-    public int MaxRestarts { get; init; } = 5;
+    public required bool ScaleUp { get; init; }
+    public required int MaxRestarts { get; init; }
 }

@@ -1,3 +1,4 @@
+using ActorFace.Actors.Settings;
 using Akka.Configuration;
 using Akka.Configuration.Hocon;
 
@@ -15,13 +16,13 @@ public sealed record ConfigLayer(string Source, Akka.Configuration.Config Config
         if (Config.IsEmpty) return;
         foreach (var (key, _) in Config.Root.GetObject().Items)
         {
-            if (key != ConfigSchema.Root && key != "akka")
+            if (key != SettingsSchema.Root && key != "akka")
                 throw new ConfigException($"{Source}: unknown top-level key '{key}' (only 'actorface' and 'akka' sections are allowed)");
         }
-        var section = Config.Root.GetObject().Items.GetValueOrDefault(ConfigSchema.Root);
+        var section = Config.Root.GetObject().Items.GetValueOrDefault(SettingsSchema.Root);
         if (section is null) return;
         if (!section.IsObject())
-            throw new ConfigException($"{Source}: '{ConfigSchema.Root}' must be an object {{ ... }}");
+            throw new ConfigException($"{Source}: '{SettingsSchema.Root}' must be an object {{ ... }}");
         Walk(section.GetObject(), "");
     }
 
@@ -30,22 +31,22 @@ public sealed record ConfigLayer(string Source, Akka.Configuration.Config Config
         foreach (var (name, value) in obj.Items)
         {
             var key = prefix.Length == 0 ? name : prefix + "." + name;
-            if (ConfigSchema.IsLeaf(key))
-                ConfigValues.Check(this, key, ConfigSchema.Keys[key]);
-            else if (ConfigSchema.IsSection(key))
+            if (SettingsSchema.IsLeaf(key))
+                ConfigValues.Check(this, key, SettingsSchema.Keys[key]);
+            else if (SettingsSchema.IsSection(key))
             {
                 if (!value.IsObject())
-                    throw new ConfigException($"{Source}: key '{ConfigSchema.Root}.{key}' must be a section {{ ... }}");
+                    throw new ConfigException($"{Source}: key '{SettingsSchema.Root}.{key}' must be a section {{ ... }}");
                 Walk(value.GetObject(), key);
             }
             else
-                throw new ConfigException($"{Source}: unknown key '{ConfigSchema.Root}.{key}'{Suggest(key)}");
+                throw new ConfigException($"{Source}: unknown key '{SettingsSchema.Root}.{key}'{Suggest(key)}");
         }
     }
 
     private static string Suggest(string key)
     {
-        var best = ConfigSchema.Keys.Keys.OrderBy(k => Distance(k, key)).First();
+        var best = SettingsSchema.Keys.Keys.OrderBy(k => Distance(k, key)).First();
         return Distance(best, key) <= 3 ? $" (did you mean '{best}'?)" : "";
     }
 

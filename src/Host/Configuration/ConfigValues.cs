@@ -1,4 +1,5 @@
 using System.Globalization;
+using ActorFace.Actors.Settings;
 using Akka.Configuration.Hocon;
 
 namespace ActorFace.Host.Configuration;
@@ -8,9 +9,22 @@ public static class ConfigValues
 {
     public static void Check(ConfigLayer layer, string key, ConfigKind kind) => Read(layer, key, kind);
 
+    /// <summary>The key's value as <typeparamref name="T"/> (int or long for integer keys), its type from the schema.</summary>
+    public static T Read<T>(ConfigLayer layer, string key)
+    {
+        var value = Read(layer, key, SettingsSchema.Keys[key]);
+        if (typeof(T) == typeof(int) && value is long l)
+        {
+            if (l is < int.MinValue or > int.MaxValue)
+                throw new ConfigException($"{layer.Source}: key '{SettingsSchema.Root}.{key}' must be an integer, got '{l}'");
+            return (T)(object)(int)l;
+        }
+        return (T)value;
+    }
+
     public static object Read(ConfigLayer layer, string key, ConfigKind kind)
     {
-        var path = ConfigSchema.Root + "." + key;
+        var path = SettingsSchema.Root + "." + key;
         var value = layer.Config.GetValue(path);
         if (value is null)
             throw new ConfigException($"{layer.Source}: key '{path}' is missing");
@@ -18,8 +32,7 @@ public static class ConfigValues
         {
             return kind switch
             {
-                ConfigKind.Int => int.Parse(Scalar(value), NumberStyles.Integer, CultureInfo.InvariantCulture),
-                ConfigKind.Long => long.Parse(Scalar(value), NumberStyles.Integer, CultureInfo.InvariantCulture),
+                ConfigKind.Integer => long.Parse(Scalar(value), NumberStyles.Integer, CultureInfo.InvariantCulture),
                 ConfigKind.Double => ParseDouble(Scalar(value)),
                 ConfigKind.Bool => ParseBool(Scalar(value)),
                 ConfigKind.String => Scalar(value),
@@ -42,7 +55,7 @@ public static class ConfigValues
 
     private static string Describe(ConfigKind kind) => kind switch
     {
-        ConfigKind.Int or ConfigKind.Long => "an integer",
+        ConfigKind.Integer => "an integer",
         ConfigKind.Double => "a number",
         ConfigKind.Bool => "true or false",
         ConfigKind.String => "a string",

@@ -17,7 +17,7 @@ public static class StartupChecks
         var fromAkka = loaded.Hocon.HasPath(AkkaHostnameKey) ? loaded.Hocon.GetString(AkkaHostnameKey) : null;
         var (key, hostname) = fromAkka is { Length: > 0 }
             ? (AkkaHostnameKey, fromAkka)
-            : (ConfigSchema.Root + ".cluster.hostname", loaded.Settings.Cluster.Hostname);
+            : (ActorFace.Actors.Settings.SettingsSchema.Root + ".cluster.hostname", loaded.Settings.Cluster.Hostname);
         try
         {
             security.RequireRemote(hostname);

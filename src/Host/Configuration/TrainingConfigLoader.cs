@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Text.Json;
+using ActorFace.Actors.Settings;
 
 namespace ActorFace.Host.Configuration;
 
@@ -19,15 +20,9 @@ public sealed record LoadedConfig(ActorFace.Actors.Settings.TrainingSettings Set
 public static class TrainingConfigLoader
 {
     public const string EnvPrefix = "ACTORFACE__";
-    private const string ReferenceResource = "ActorFace.Host.Configuration.actorface-reference.conf";
 
-    public static string ReferenceText()
-    {
-        using var stream = typeof(TrainingConfigLoader).Assembly.GetManifestResourceStream(ReferenceResource)
-            ?? throw new InvalidOperationException($"embedded resource {ReferenceResource} is missing");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
-    }
+    /// <summary>The reference configuration (src/Actors/Settings/actorface-reference.conf, embedded there).</summary>
+    public static string ReferenceText() => SettingsSchema.ReferenceText;
 
     public static LoadedConfig Load(string? configFile, IEnumerable<string>? sets = null, IDictionary? environment = null)
     {
@@ -54,7 +49,7 @@ public static class TrainingConfigLoader
         var merged = layers[0].Config;
         foreach (var layer in layers.Skip(1))
             merged = layer.Config.WithFallback(merged);
-        var settings = TrainingSettingsBinder.Bind(merged, layers, configName);
+        var settings = TrainingSettingsBinder.Bind(new LayeredSettingsReader(merged, layers), configName);
         return new LoadedConfig(settings, merged, layers);
     }
 
@@ -95,11 +90,11 @@ public static class TrainingConfigLoader
 
     private static ConfigLayer Assignment(string source, string key, string value)
     {
-        var path = key.StartsWith("akka.", StringComparison.Ordinal) || key.StartsWith(ConfigSchema.Root + ".", StringComparison.Ordinal)
-            ? key : ConfigSchema.Root + "." + key;
-        var relative = path.StartsWith(ConfigSchema.Root + ".", StringComparison.Ordinal) ? path[(ConfigSchema.Root.Length + 1)..] : null;
+        var path = key.StartsWith("akka.", StringComparison.Ordinal) || key.StartsWith(SettingsSchema.Root + ".", StringComparison.Ordinal)
+            ? key : SettingsSchema.Root + "." + key;
+        var relative = path.StartsWith(SettingsSchema.Root + ".", StringComparison.Ordinal) ? path[(SettingsSchema.Root.Length + 1)..] : null;
         // Strings are quoted so that paths (`/data//x`, `C:\x`) survive HOCON's comment and separator rules.
-        var isString = relative is not null && ConfigSchema.Keys.TryGetValue(relative, out var kind) && kind == ConfigKind.String;
+        var isString = relative is not null && SettingsSchema.Keys.TryGetValue(relative, out var kind) && kind == ConfigKind.String;
         var rendered = isString && !value.StartsWith('"') ? JsonSerializer.Serialize(value) : value;
         return ConfigLayer.Parse(source, $"{path} = {rendered}");
     }

@@ -2,6 +2,7 @@ using System.Net;
 using Akka.Actor;
 using Akka.Cluster;
 using ActorFace.Actors.Monitoring;
+using ActorFace.Actors.Settings;
 
 namespace ActorFace.Host.Monitoring;
 
@@ -16,8 +17,9 @@ public sealed record MonitoringHostOptions
     /// <summary>Run output folder: `cluster.json` goes there (and to the temp registry) when the system is clustered.</summary>
     public string? OutputDir { get; init; }
 
-    /// <summary>How often this node's SystemStatsCollector publishes.</summary>
-    public TimeSpan StatsInterval { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>How often this node's SystemStatsCollector publishes (null: the system configuration's
+    /// `actorface.monitoring.system_stats_interval`).</summary>
+    public TimeSpan? StatsInterval { get; init; }
 }
 
 /// <summary>
@@ -55,7 +57,8 @@ public sealed class MonitoringHost : IAsyncDisposable
         var node = clustered ? Cluster.Get(system).SelfAddress.ToString() : system.Name;
         var sinks = options.TensorBoardDir is null ? Array.Empty<IMetricSink>() : [new TensorBoardLogger(options.TensorBoardDir)];
         var monitor = system.ActorOf(MonitorActor.Props(sinks: sinks), "monitor");
-        var stats = system.ActorOf(SystemStatsCollector.Props(node, options.StatsInterval), "system-stats");
+        var stats = system.ActorOf(SystemStatsCollector.Props(node,
+            options.StatsInterval ?? MonitoringSettings.From(system.Settings.Config).SystemStatsInterval), "system-stats");
 
         MonitorHttpServer? http = null;
         if (options.Http is { } endpoint)

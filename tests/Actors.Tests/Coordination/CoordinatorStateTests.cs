@@ -11,11 +11,11 @@ public sealed class CoordinatorStateTests
 {
     private const string Fp = "fp";
 
-    private static TrainingSettings Settings(int minWorkers = 4, int checkpointEvery = 10, long maxSteps = 0, bool resume = false) => new()
+    private static TrainingSettings Settings(int minWorkers = 4, int checkpointEvery = 10, long maxSteps = 0, bool resume = false) => TrainingSettings.Default with
     {
         BatchSize = 4, NumEpoch = 2, NumImage = 160, NumClasses = 10, Dataset = "synthetic",
         CheckpointEvery = checkpointEvery, MaxSteps = maxSteps, Resume = resume,
-        Cluster = new ClusterSettings { WorkersPerNode = 2, MinWorkers = minWorkers, MaxRestarts = 2 },
+        Cluster = TrainingSettings.Default.Cluster with { WorkersPerNode = 2, MinWorkers = minWorkers, MaxRestarts = 2 },
     };
 
     private static RegisterNode Node(string id, int slots = 2, long count = 160, string fp = Fp, int lastGeneration = 0) =>

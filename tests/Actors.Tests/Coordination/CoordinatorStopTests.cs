@@ -13,11 +13,11 @@ public sealed class CoordinatorStopTests
     private const string Fp = "fp";
 
     // 2 nodes x 2 ranks x batch 4 = 16 per step, 160 images x 2 epochs = 20 steps; lease to step 10.
-    private static readonly TrainingSettings Settings = new()
+    private static readonly TrainingSettings Settings = TrainingSettings.Default with
     {
         BatchSize = 4, NumEpoch = 2, NumImage = 160, NumClasses = 10, Dataset = "synthetic", CheckpointEvery = 10,
         StopGracePeriod = TimeSpan.FromSeconds(30),
-        Cluster = new ClusterSettings { WorkersPerNode = 2, MinWorkers = 4, MaxRestarts = 2 },
+        Cluster = TrainingSettings.Default.Cluster with { WorkersPerNode = 2, MinWorkers = 4, MaxRestarts = 2 },
     };
 
     private static RegisterNode Node(string id) =>
@@ -106,10 +106,10 @@ public sealed class CoordinatorStopTests
 /// and grants the next lease once every rank answered.</summary>
 public sealed class CoordinatorCheckpointFailureTests
 {
-    private static TrainingSettings Settings(string policy) => new()
+    private static TrainingSettings Settings(string policy) => TrainingSettings.Default with
     {
         BatchSize = 4, NumEpoch = 2, NumImage = 160, NumClasses = 10, Dataset = "synthetic", CheckpointEvery = 10, Resume = true,
-        CheckpointFailure = policy, Cluster = new ClusterSettings { WorkersPerNode = 2, MinWorkers = 4, MaxRestarts = 2 },
+        CheckpointFailure = policy, Cluster = TrainingSettings.Default.Cluster with { WorkersPerNode = 2, MinWorkers = 4, MaxRestarts = 2 },
     };
 
     private static CoordinatorState Running(string policy)

@@ -9,7 +9,7 @@ namespace ActorFace.Actors.Tests.Hosting;
 public sealed class ClusterHoconTests
 {
     /// <summary>What StrictSerialization.Config sets, which every actor system must carry.</summary>
-    public static void AssertStrictSerialization(Config config)
+    static void AssertStrictSerialization(Config config)
     {
         Assert.Equal("ActorFace.Actors.Security.RefusingJsonSerializer, ActorFace.Actors", config.GetString("akka.actor.serializers.json"));
         Assert.False(config.GetBoolean("akka.actor.serialization-settings.allow-unregistered-types", true));
@@ -33,10 +33,10 @@ public sealed class ClusterHoconTests
     [Fact]
     public void TrainingNodeIsTheNodeConfigurationPlusTheTrainingBlock()
     {
-        var settings = new TrainingSettings
+        var settings = TrainingSettings.Default with
         {
             Output = "/tmp/out \"quoted\" dir",
-            Cluster = new ClusterSettings { Hostname = "10.0.0.5", Port = 4100, JoinTimeout = TimeSpan.FromSeconds(2.5) },
+            Cluster = TrainingSettings.Default.Cluster with { Hostname = "10.0.0.5", Port = 4100, JoinTimeout = TimeSpan.FromSeconds(2.5) },
         };
         var config = ClusterHocon.Build(settings);
         AssertStrictSerialization(config);

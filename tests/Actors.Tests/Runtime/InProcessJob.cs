@@ -10,7 +10,7 @@ namespace ActorFace.Actors.Tests.Runtime;
 /// <summary>Runs a whole job (cluster of one node, coordinator singleton, ranks) inside the test process.</summary>
 public static class InProcessJob
 {
-    public static TrainingSettings Settings(string output, int ranks, int batch, int epochs = 2, long images = 40) => new()
+    public static TrainingSettings Settings(string output, int ranks, int batch, int epochs = 2, long images = 40) => TrainingSettings.Default with
     {
         Output = output,
         Dataset = "synthetic",
@@ -23,7 +23,7 @@ public static class InProcessJob
         Verbose = 1000,
         CheckpointEvery = 3,
         KeepCheckpoints = 2,
-        Cluster = new ClusterSettings { WorkersPerNode = ranks, JoinTimeout = TimeSpan.FromSeconds(20), CollectiveTimeout = TimeSpan.FromSeconds(30) },
+        Cluster = TrainingSettings.Default.Cluster with { WorkersPerNode = ranks, JoinTimeout = TimeSpan.FromSeconds(20), CollectiveTimeout = TimeSpan.FromSeconds(30) },
     };
 
     public static async Task<TrainingEnded> RunAsync(TrainingSettings settings, RankServices services, TextWriter? console = null)

@@ -6,7 +6,7 @@ using Akka.TestKit.Xunit2;
 
 namespace ActorFace.Actors.Tests.Serialization;
 
-public sealed class WireSerializerTests() : TestKit(ClusterHocon.Build(new TrainingSettings()))
+public sealed class WireSerializerTests() : TestKit(ClusterHocon.Build(TrainingSettings.Default))
 {
     [Fact]
     public void EveryWireMessageRoundTripsThroughMessagePack()

@@ -9,10 +9,10 @@ namespace ActorFace.Host.Tests.Chaos;
 /// on fewer, and a moved coordinator that waits for the survivors instead of restarting on the first one.</summary>
 public sealed class RegroupDecisionTests
 {
-    private static TrainingSettings Settings(int startWorkers) => new()
+    private static TrainingSettings Settings(int startWorkers) => TrainingSettings.Default with
     {
         BatchSize = 4, NumEpoch = 1, NumImage = 96, NumClasses = 6, Dataset = "synthetic", CheckpointEvery = 4,
-        Cluster = new ClusterSettings { WorkersPerNode = 1, MinWorkers = 1, StartWorkers = startWorkers, MaxRestarts = 5 },
+        Cluster = TrainingSettings.Default.Cluster with { WorkersPerNode = 1, MinWorkers = 1, StartWorkers = startWorkers, MaxRestarts = 5 },
     };
 
     private static RegisterNode Node(string id, int lastGeneration = 0) =>

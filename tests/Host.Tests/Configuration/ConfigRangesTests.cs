@@ -1,4 +1,5 @@
 using System.Collections;
+using ActorFace.Actors.Settings;
 using ActorFace.Host.Configuration;
 
 namespace ActorFace.Host.Tests.Configuration;
@@ -8,14 +9,14 @@ public sealed class ConfigRangesTests
 {
     static readonly string[] Base = ["dataset=rec", "rec=/data/x", "num_classes=10", "num_image=100"];
 
-    public static TheoryData<string> Keys => new(ConfigRanges.All.Select(r => r.Key));
+    public static TheoryData<string> Keys => new(SettingsSchema.Ranges.Select(r => r.Key));
 
     [Theory]
     [MemberData(nameof(Keys))]
     public void TheMaximumLoadsAndOneMoreIsRefusedNamingTheRange(string key)
     {
-        var range = ConfigRanges.All.Single(r => r.Key == key);
-        Assert.True(ConfigSchema.Keys[key] is ConfigKind.Int or ConfigKind.Long, $"{key} is not an integer key");
+        var range = SettingsSchema.Ranges.Single(r => r.Key == key);
+        Assert.True(SettingsSchema.Keys[key] == ConfigKind.Integer, $"{key} is not an integer key");
         TrainingConfigLoader.Load(null, [.. Base, $"{key}={range.Max}"], new Hashtable());
         var over = range.Max + (key == "synthetic.val_pairs" ? 20 : 1); // val_pairs must also be a multiple of 20
         var e = Assert.Throws<ConfigException>(() => TrainingConfigLoader.Load(null, [.. Base, $"{key}={over}"], new Hashtable()));
@@ -26,7 +27,7 @@ public sealed class ConfigRangesTests
     public void TheReferenceConfigurationListsEveryRange()
     {
         var reference = TrainingConfigLoader.ReferenceText();
-        foreach (var range in ConfigRanges.All)
+        foreach (var range in SettingsSchema.Ranges)
         {
             var name = range.Key.Split('.')[^1];
             Assert.True(reference.Contains($"{range.Min}..{range.Max}") && reference.Contains(name), $"{range.Key} {range.Min}..{range.Max} is not in the reference");

@@ -24,7 +24,7 @@ public sealed class TrainingConfigLoaderTests : IDisposable
     public void ReferenceDefaultsEqualTheRecordDefaults()
     {
         var loaded = TrainingConfigLoader.Load(null, Required, NoEnv).Settings;
-        var expected = new TrainingSettings { NumClasses = 10, NumImage = 100, Dataset = "synthetic" };
+        var expected = TrainingSettings.Default with { NumClasses = 10, NumImage = 100, Dataset = "synthetic" };
         Assert.Equal(JsonSerializer.Serialize(expected), JsonSerializer.Serialize(loaded));
         Assert.Equal(new MarginList(1.0, 0.5, 0.0), loaded.MarginList);
         Assert.Equal(0.1, loaded.Lr);
@@ -45,7 +45,7 @@ public sealed class TrainingConfigLoaderTests : IDisposable
             }
         }
         Walk(reference.GetValue("actorface"), "");
-        Assert.Equal(ConfigSchema.Keys.Keys.Order(), leaves.Order());
+        Assert.Equal(SettingsSchema.Keys.Keys.Order(), leaves.Order());
     }
 
     [Fact]

@@ -147,10 +147,10 @@ public sealed class FineTuningTests : IDisposable
     [Fact]
     public void ResumeIgnoresTheInitialWeightsAndSaysSo()
     {
-        var lines = InitialWeights.Check(new TrainingSettings { Resume = true, InitBackbone = "/nowhere/pretrained.pth", NumClasses = 2, NumImage = 2 });
+        var lines = InitialWeights.Check(TrainingSettings.Default with { Resume = true, InitBackbone = "/nowhere/pretrained.pth", NumClasses = 2, NumImage = 2 });
         Assert.Equal(["init_backbone = /nowhere/pretrained.pth is ignored: resuming from the latest checkpoint, whose weights win"], lines);
-        Assert.False(InitialWeights.Applies(new TrainingSettings { Resume = true }, 0));
-        Assert.False(InitialWeights.Applies(new TrainingSettings(), 12)); // a recovered generation restarts from its checkpoint
-        Assert.True(InitialWeights.Applies(new TrainingSettings(), 0));
+        Assert.False(InitialWeights.Applies(TrainingSettings.Default with { Resume = true }, 0));
+        Assert.False(InitialWeights.Applies(TrainingSettings.Default, 12)); // a recovered generation restarts from its checkpoint
+        Assert.True(InitialWeights.Applies(TrainingSettings.Default, 0));
     }
 }

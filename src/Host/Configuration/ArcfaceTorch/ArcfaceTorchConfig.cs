@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using ActorFace.Actors.Settings;
 
 namespace ActorFace.Host.Configuration.ArcfaceTorch;
 
@@ -49,7 +50,7 @@ public static class ArcfaceTorchConfig
                 if (WandbKeys.Contains(a.Key) || a.Key is "dali" or "dali_aug")
                     ignored[a.Key] = (a.Value, where);
                 else
-                    layers.Add(ConfigLayer.Parse(where, $"{ConfigSchema.Root}.{a.Key} = {Render(a, where)}"));
+                    layers.Add(ConfigLayer.Parse(where, $"{SettingsSchema.Root}.{a.Key} = {Render(a, where)}"));
                 if (a.Key == "save_all_states")
                     ignored[a.Key] = (a.Value, where);
             }
@@ -86,7 +87,7 @@ public static class ArcfaceTorchConfig
     private static string Render(PythonAssignment a, string where)
     {
         var value = a.Value;
-        if (!ConfigSchema.Keys.TryGetValue(a.Key, out var kind))
+        if (!SettingsSchema.Keys.TryGetValue(a.Key, out var kind))
             return JsonSerializer.Serialize(PyRepr.Of(value)); // the unknown key itself is reported by ConfigLayer.Validate
         ConfigException Wrong(string expected) =>
             new($"{where}: config.{a.Key} must be {expected}, got {PyRepr.Of(value)} ({PyRepr.TypeName(value)})");
@@ -96,7 +97,7 @@ public static class ArcfaceTorchConfig
                 return "\"\""; // get_config: None means work_dirs/<config name>
             case ConfigKind.String or ConfigKind.Duration:
                 return value is string s ? JsonSerializer.Serialize(s) : throw Wrong("a string");
-            case ConfigKind.Int or ConfigKind.Long:
+            case ConfigKind.Integer:
                 return value is long l ? l.ToString(CultureInfo.InvariantCulture) : throw Wrong("an integer");
             case ConfigKind.Double:
                 return Number(value) ?? throw Wrong("a number");

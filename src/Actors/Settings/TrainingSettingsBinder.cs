@@ -1,16 +1,26 @@
-using ActorFace.Actors.Settings;
+namespace ActorFace.Actors.Settings;
 
-namespace ActorFace.Host.Configuration;
-
-/// <summary>Binds the merged `actorface` section to <see cref="TrainingSettings"/> and checks value ranges.</summary>
+/// <summary>
+/// Binds the `actorface` section to <see cref="TrainingSettings"/> (as Akka's settings classes read their
+/// reference.conf) and checks the values. Keys, defaults, types, allowed values and ranges are declared once, in
+/// actorface-reference.conf; <see cref="SettingsSchema"/> derives the checks that need no code from it.
+/// </summary>
 public static class TrainingSettingsBinder
 {
-    public static TrainingSettings Bind(Akka.Configuration.Config merged, IReadOnlyList<ConfigLayer> layers, string configName)
+    /// <summary>Binds and validates (a bad value is refused through <paramref name="r"/>, naming its key).</summary>
+    public static TrainingSettings Bind(ISettingsReader r, string configName)
     {
-        var r = new Reader(merged, layers);
+        var settings = Read(r, configName);
+        Check(settings, r);
+        return settings;
+    }
+
+    /// <summary>Binds without the checks (the reference file alone: <see cref="TrainingSettings.Default"/>).</summary>
+    public static TrainingSettings Read(ISettingsReader r, string configName)
+    {
         var margins = r.Get<double[]>("margin_list");
         r.Require("margin_list", margins.Length == 3, "must have exactly three numbers [m1, m2, m3]");
-        var settings = new TrainingSettings
+        return new TrainingSettings
         {
             ConfigName = configName,
             MarginList = new MarginList(margins[0], margins[1], margins[2]),
@@ -80,12 +90,14 @@ public static class TrainingSettingsBinder
                 MaxRestarts = r.Get<int>("cluster.max_restarts"),
             },
         };
-        Check(settings, r);
-        return settings;
     }
 
-    private static void Check(TrainingSettings s, Reader r)
+    private static void Check(TrainingSettings s, ISettingsReader r)
     {
+        // The reference file's `one of:` lines (optimizer, collective, dataset, device, ...).
+        foreach (var (key, allowed) in SettingsSchema.Allowed)
+            r.Require(key, allowed.Contains(r.Get<string>(key)), $"must be {SettingsSchema.OneOf(allowed)}");
+        // The backbone names are Model's (one list, where the backbones are built).
         var networks = ActorFace.Model.Backbones.BackboneFactory.Networks;
         r.Require("network", networks.Contains(s.Network), $"must be one of {string.Join(", ", networks)}");
         r.Require("embedding_size", s.EmbeddingSize > 0, "must be > 0");
@@ -93,9 +105,7 @@ public static class TrainingSettingsBinder
         r.Require("interclass_filtering_threshold", s.InterclassFilteringThreshold is >= 0 and < 1, "must be in [0, 1)");
         r.Require("bf16", !(s.Fp16 && s.Bf16), "fp16 and bf16 cannot both be true");
         r.Require("fp16_growth_interval", s.Fp16GrowthInterval >= 1, "must be >= 1");
-        r.Require("collective", s.Collective is "auto" or "nccl" or "tcp" or "local", "must be auto, nccl, tcp or local");
         r.Require("batch_size", s.BatchSize > 0, "must be > 0");
-        r.Require("optimizer", s.Optimizer is "sgd" or "adamw", "must be sgd or adamw");
         r.Require("lr", s.Lr >= 0, "must be >= 0");
         r.Require("weight_decay", s.WeightDecay >= 0, "must be >= 0");
         r.Require("verbose", s.Verbose > 0, "must be > 0");
@@ -105,20 +115,16 @@ public static class TrainingSettingsBinder
         r.Require("gradient_acc", s.GradientAcc > 0, "must be > 0");
         r.Require("num_workers", s.NumWorkers >= 1, "must be >= 1 (decoding threads per rank)");
         r.Require("data.prefetch", s.DataPrefetch >= 1, "must be >= 1");
-        r.Require("data.bad_records", s.DataBadRecords is "skip" or "fail", "must be skip or fail");
-        r.Require("dataset", s.Dataset is "rec" or "folder" or "synthetic", "must be rec, folder or synthetic");
         r.Require("rec", s.Dataset == "synthetic" || s.Rec.Length > 0, $"must name the training data directory (dataset = {s.Dataset})");
         r.Require("num_classes", s.NumClasses > 0, "must be set (> 0): the number of identities");
         r.Require("num_image", s.NumImage > 0, "must be set (> 0): the number of training images");
         r.Require("num_epoch", s.NumEpoch > 0, "must be > 0");
         r.Require("dropout", s.Dropout is >= 0 and < 1, "must be in [0, 1)");
-        r.Require("device", s.Device is "cpu" or "cuda", "must be cpu or cuda");
         r.Require("checkpoint_every", s.CheckpointEvery >= 0, "must be >= 0 (0 = every epoch)");
         r.Require("keep_checkpoints", s.KeepCheckpoints >= 1, "must be >= 1");
         r.Require("max_steps", s.MaxSteps >= 0, "must be >= 0 (0 = whole schedule)");
         r.Require("stop_grace_period", s.StopGracePeriod > TimeSpan.Zero && s.StopGracePeriod <= TimeSpan.FromHours(1), "must be > 0 and <= 1h");
         r.Require("max_nonfinite_steps", s.MaxNonFiniteSteps is >= 1 and <= 1_000_000, "must be in [1, 1000000]");
-        r.Require("checkpoint_failure", s.CheckpointFailure is "stop" or "continue", "must be stop or continue");
         r.Require("num_image", s.Dataset != "synthetic" || s.NumImage >= s.NumClasses, "must be >= num_classes for dataset = synthetic");
         r.Require("synthetic.val_pairs", s.Synthetic.ValPairs >= 0 && s.Synthetic.ValPairs % 20 == 0, "must be a multiple of 20 (10 folds of same/different pairs), 0 = none");
         r.Require("synthetic.val_identities", s.Synthetic.ValPairs == 0 || s.Synthetic.ValIdentities >= 2, "must be >= 2");
@@ -136,34 +142,11 @@ public static class TrainingSettingsBinder
         r.Require("cluster.max_restarts", s.Cluster.MaxRestarts >= 0, "must be >= 0");
         r.Require("cluster.step_timeout", s.Cluster.StepTimeout >= TimeSpan.Zero, "must be >= 0 (0 = no watchdog)");
         r.Require("cluster.abort_timeout", s.Cluster.AbortTimeout > TimeSpan.Zero, "must be > 0");
-        foreach (var range in ConfigRanges.All)
+        // The reference file's `range:` lines (size-like keys).
+        foreach (var range in SettingsSchema.Ranges)
         {
-            var value = Convert.ToInt64(r.Get<object>(range.Key));
-            r.Require(range.Key, ConfigRanges.Problem(range, value) is null, ConfigRanges.Problem(range, value) ?? "");
-        }
-    }
-
-    private sealed class Reader(Akka.Configuration.Config merged, IReadOnlyList<ConfigLayer> layers)
-    {
-        public T Get<T>(string key)
-        {
-            var layer = new ConfigLayer(Origin(key), merged);
-            return (T)ConfigValues.Read(layer, key, ConfigSchema.Keys[key]);
-        }
-
-        public void Require(string key, bool condition, string message)
-        {
-            if (!condition)
-                throw new ConfigException($"{Origin(key)}: key 'actorface.{key}' {message}");
-        }
-
-        /// <summary>The highest-priority layer that sets the key, so that errors point at the file the user must fix.</summary>
-        private string Origin(string key)
-        {
-            for (var i = layers.Count - 1; i >= 0; i--)
-                if (layers[i].Config.HasPath(ConfigSchema.Root + "." + key))
-                    return layers[i].Source;
-            return "configuration";
+            var problem = range.Problem(Convert.ToInt64(r.Get<object>(range.Key), System.Globalization.CultureInfo.InvariantCulture));
+            r.Require(range.Key, problem is null, problem ?? "");
         }
     }
 }
