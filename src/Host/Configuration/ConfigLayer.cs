@@ -61,6 +61,17 @@ public sealed record ConfigLayer(string Source, Akka.Configuration.Config Config
         return d[a.Length, b.Length];
     }
 
+    /// <summary>A layer that sets one key (a dotted path) to a plain value (string, number, bool or array of them),
+    /// built as an object so that the value is quoted, never pasted into HOCON text.</summary>
+    public static ConfigLayer FromValue(string source, string path, object value)
+    {
+        var segments = path.Split('.');
+        object nested = value;
+        for (var i = segments.Length - 1; i >= 0; i--)
+            nested = new Dictionary<string, object> { [segments[i]] = nested };
+        return new ConfigLayer(source, ConfigurationFactory.FromObject(nested));
+    }
+
     public static ConfigLayer Parse(string source, string hocon)
     {
         try

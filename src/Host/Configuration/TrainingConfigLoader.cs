@@ -96,6 +96,9 @@ public static class TrainingConfigLoader
         // Strings are quoted so that paths (`/data//x`, `C:\x`) survive HOCON's comment and separator rules.
         var isString = relative is not null && SettingsSchema.Keys.TryGetValue(relative, out var kind) && kind == ConfigKind.String;
         var rendered = isString && !value.StartsWith('"') ? JsonSerializer.Serialize(value) : value;
-        return ConfigLayer.Parse(source, $"{path} = {rendered}");
+        // The one place a HOCON statement is put together from text: the value is HOCON written by the user
+        // (`--set val_targets=[lfw]`), and it is parsed as `key = value` so that a substitution in it is checked
+        // against its own key (`--set lr=${actorface.lr}` is refused as a self-reference, not left unresolved).
+        return ConfigLayer.Parse(source, path + " = " + rendered);
     }
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using ActorFace.Actors.Settings;
 
 namespace ActorFace.Host.Configuration.ArcfaceTorch;
@@ -50,7 +49,7 @@ public static class ArcfaceTorchConfig
                 if (WandbKeys.Contains(a.Key) || a.Key is "dali" or "dali_aug")
                     ignored[a.Key] = (a.Value, where);
                 else
-                    layers.Add(ConfigLayer.Parse(where, $"{SettingsSchema.Root}.{a.Key} = {Render(a, where)}"));
+                    layers.Add(ConfigLayer.FromValue(where, SettingsSchema.Root + "." + a.Key, Value(a, where)));
                 if (a.Key == "save_all_states")
                     ignored[a.Key] = (a.Value, where);
             }
@@ -83,46 +82,47 @@ public static class ArcfaceTorchConfig
         return notices;
     }
 
-    /// <summary>The value as HOCON for the key's schema type; Python-flavoured errors name the line.</summary>
-    private static string Render(PythonAssignment a, string where)
+    /// <summary>The value for the key's schema type (a string, number, bool or list, quoted when the layer is built);
+    /// Python-flavoured errors name the line.</summary>
+    private static object Value(PythonAssignment a, string where)
     {
         var value = a.Value;
         if (!SettingsSchema.Keys.TryGetValue(a.Key, out var kind))
-            return JsonSerializer.Serialize(PyRepr.Of(value)); // the unknown key itself is reported by ConfigLayer.Validate
+            return PyRepr.Of(value); // the unknown key itself is reported by ConfigLayer.Validate
         ConfigException Wrong(string expected) =>
             new($"{where}: config.{a.Key} must be {expected}, got {PyRepr.Of(value)} ({PyRepr.TypeName(value)})");
         switch (kind)
         {
             case ConfigKind.String when a.Key == "output" && value is PyNone:
-                return "\"\""; // get_config: None means work_dirs/<config name>
+                return ""; // get_config: None means work_dirs/<config name>
             case ConfigKind.String or ConfigKind.Duration:
-                return value is string s ? JsonSerializer.Serialize(s) : throw Wrong("a string");
+                return value is string s ? s : throw Wrong("a string");
             case ConfigKind.Integer:
-                return value is long l ? l.ToString(CultureInfo.InvariantCulture) : throw Wrong("an integer");
+                return value is long l ? l : throw Wrong("an integer");
             case ConfigKind.Double:
                 return Number(value) ?? throw Wrong("a number");
             case ConfigKind.Bool:
-                return value is bool b ? (b ? "true" : "false") : throw Wrong("True or False");
+                return value is bool b ? b : throw Wrong("True or False");
             case ConfigKind.DoubleList:
             {
                 if (value is not PySequence seq) throw Wrong("a tuple or list of numbers");
                 var items = seq.Items.Select(Number).ToList();
-                return items.Any(i => i is null) ? throw Wrong("a tuple or list of numbers") : "[" + string.Join(", ", items) + "]";
+                return items.Any(i => i is null) ? throw Wrong("a tuple or list of numbers") : items.ToArray();
             }
             case ConfigKind.StringList:
                 return value is PySequence names && names.Items.All(i => i is string)
-                    ? JsonSerializer.Serialize(names.Items.Cast<string>())
+                    ? names.Items.Cast<string>().ToArray()
                     : throw Wrong("a list of strings");
             default:
                 throw new ArgumentOutOfRangeException(nameof(a), kind, "unhandled config kind");
         }
     }
 
-    // Quoted: the config readers parse numbers from the string, so HOCON's own number syntax never matters.
+    // Strings: the config readers parse numbers from the string, so HOCON's own number syntax never matters.
     private static string? Number(object value) => value switch
     {
         long l => l.ToString(CultureInfo.InvariantCulture),
-        double d when double.IsFinite(d) => JsonSerializer.Serialize(d.ToString("R", CultureInfo.InvariantCulture)),
+        double d when double.IsFinite(d) => d.ToString("R", CultureInfo.InvariantCulture),
         _ => null,
     };
 }
