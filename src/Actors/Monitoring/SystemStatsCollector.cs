@@ -30,10 +30,10 @@ public sealed class SystemStatsCollector : ReceiveActor, IWithTimers
     private readonly Dictionary<string, IActorRef> _watched = new(StringComparer.Ordinal);
     private long _deadLetters;
 
-    public SystemStatsCollector(string node, TimeSpan interval)
+    public SystemStatsCollector(string node, TimeSpan? interval)
     {
         _node = node;
-        _interval = interval;
+        _interval = interval ?? Settings.MonitoringSettings.From(Context.System.Settings.Config).SystemStatsInterval;
         Receive<DeadLetter>(_ => _deadLetters++);
         Receive<Error>(e => e.Cause is not null, e => Count(e.LogSource));
         Receive<Error>(_ => { });
@@ -50,8 +50,9 @@ public sealed class SystemStatsCollector : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <param name="node">How this node is shown (usually the cluster self address).</param>
+    /// <param name="interval">How often it publishes; null = `actorface.monitoring.system_stats_interval` of the system's config.</param>
     public static Props Props(string node, TimeSpan? interval = null) =>
-        Akka.Actor.Props.Create(() => new SystemStatsCollector(node, interval ?? TimeSpan.FromSeconds(5)));
+        Akka.Actor.Props.Create(() => new SystemStatsCollector(node, interval));
 
     protected override void PreStart()
     {

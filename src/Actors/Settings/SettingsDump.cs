@@ -28,11 +28,18 @@ public static class SettingsDump
     private static object? Value(TrainingSettings s, string key)
     {
         if (key == "output") return s.OutputDirectory;
-        var value = typeof(TrainingSettings).GetProperty(PropertyName(key))?.GetValue(s);
-        return value is IEnumerable<string> list ? "[" + string.Join(", ", list) + "]" : value;
+        var value = typeof(TrainingSettings).GetProperty(PropertyName(key),
+            System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.IgnoreCase)?.GetValue(s);
+        return value switch
+        {
+            IEnumerable<string> list => "[" + string.Join(", ", list) + "]",
+            TimeSpan t => t.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) + "s", // as the reference writes it
+            _ => value,
+        };
     }
 
-    /// <summary>margin_list → MarginList: the settings records name a key's property after it.</summary>
+    /// <summary>margin_list → MarginList: the settings records name a key's property after it (case aside:
+    /// max_nonfinite_steps → MaxNonFiniteSteps).</summary>
     public static string PropertyName(string snakeCaseKey) =>
         string.Concat(snakeCaseKey.Split('_').Select(w => w.Length == 0 ? w : char.ToUpperInvariant(w[0]) + w[1..]));
 

@@ -2,7 +2,6 @@ using System.Net;
 using Akka.Actor;
 using Akka.Cluster;
 using ActorFace.Actors.Monitoring;
-using ActorFace.Actors.Settings;
 
 namespace ActorFace.Host.Monitoring;
 
@@ -57,8 +56,7 @@ public sealed class MonitoringHost : IAsyncDisposable
         var node = clustered ? Cluster.Get(system).SelfAddress.ToString() : system.Name;
         var sinks = options.TensorBoardDir is null ? Array.Empty<IMetricSink>() : [new TensorBoardLogger(options.TensorBoardDir)];
         var monitor = system.ActorOf(MonitorActor.Props(sinks: sinks), "monitor");
-        var stats = system.ActorOf(SystemStatsCollector.Props(node,
-            options.StatsInterval ?? MonitoringSettings.From(system.Settings.Config).SystemStatsInterval), "system-stats");
+        var stats = system.ActorOf(SystemStatsCollector.Props(node, options.StatsInterval), "system-stats");
 
         MonitorHttpServer? http = null;
         if (options.Http is { } endpoint)
