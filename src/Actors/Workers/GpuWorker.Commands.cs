@@ -66,6 +66,7 @@ public sealed partial class GpuWorker
                 _log.Warning("rank {0}: {1}", _launch.Rank, w.Message);
                 if (IsRank0) _trainingLog!.Write("warning: " + w.Message);
                 break;
+            case RollBack r: throw new NonFiniteLossException(r.Reason);
             case VerifyBackbone v: Verify(_launch.Services.Verification!, v.Step); break;
             case SaveBackbone: SaveBackboneFile(); break;
             case WriteCheckpoint w: WriteCheckpoint(w.Step); break;

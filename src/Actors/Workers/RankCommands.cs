@@ -29,6 +29,10 @@ public sealed record PublishStep(long Step) : RankCommand;
 /// <summary>A warning for the node's log (and rank 0's training.log).</summary>
 public sealed record WarnRank(string Message) : RankCommand;
 
+/// <summary>The loss stayed NaN/inf for max_nonfinite_steps: fail the rank (<see cref="NonFiniteLossException"/>) so
+/// that the generation rolls back to the last complete checkpoint.</summary>
+public sealed record RollBack(string Reason) : RankCommand;
+
 /// <summary>Run verification on rank 0 after <c>Step</c>.</summary>
 public sealed record VerifyBackbone(long Step) : RankCommand;
 

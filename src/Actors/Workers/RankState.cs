@@ -7,7 +7,8 @@ namespace ActorFace.Actors.Workers;
 /// side of <see cref="Coordination.CoordinatorState"/>): the lease (how far to run, what to do at its end), the
 /// credits of the data feed, the checkpoint of a lease's end (write, commit, failure), the graceful-stop target and
 /// the NaN/inf loss policy. Every input returns the commands that <see cref="GpuWorker"/> executes, in order; an input
-/// that means the rank is broken throws (its node reports the failure, the generation restarts).
+/// that means the rank is broken (a batch out of order, a stop target already passed) throws, and a loss that stays
+/// non-finite ends in <see cref="RollBack"/>: either way its node reports the failure and the generation restarts.
 /// </summary>
 public sealed class RankState
 {
@@ -89,8 +90,11 @@ public sealed class RankState
             commands.Add(new WarnRank($"loss is {loss} at step {step}: step skipped (no weight update; {_nonFinite.Consecutive} in a row, " +
                                       $"{_nonFinite.Skipped} in this generation; max_nonfinite_steps = {_nonFinite.MaxConsecutive})"));
             if (verdict == NonFiniteVerdict.RollBack)
-                throw new NonFiniteLossException($"the loss was NaN or infinite for {_nonFinite.Consecutive} consecutive steps (up to step {step}; " +
-                                                 "max_nonfinite_steps): rolling back to the last complete checkpoint");
+            {
+                commands.Add(new RollBack($"the loss was NaN or infinite for {_nonFinite.Consecutive} consecutive steps (up to step {step}; " +
+                                          "max_nonfinite_steps): rolling back to the last complete checkpoint"));
+                return commands;
+            }
         }
         Done = step;
         commands.Add(new ReportProgress(step));

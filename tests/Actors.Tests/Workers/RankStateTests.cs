@@ -184,8 +184,11 @@ public class RankStateTests
         Assert.Contains("loss is NaN at step 1: step skipped", warning.Message);
         Assert.Equal([new ReportProgress(1), new PublishStep(1), new GrantCredits(1)], first.Skip(1));
         s.BatchArrived(2, NoStop);
-        var e = Assert.Throws<NonFiniteLossException>(() => s.StepDone(2, double.PositiveInfinity, NoStop));
-        Assert.Contains("2 consecutive steps", e.Message);
+        var second = s.StepDone(2, double.PositiveInfinity, NoStop);
+        Assert.Equal(2, second.Count); // the warning still goes out, then the rank fails: nothing else
+        Assert.Contains("at step 2: step skipped (no weight update; 2 in a row", Assert.IsType<WarnRank>(second[0]).Message);
+        Assert.Contains("2 consecutive steps (up to step 2", Assert.IsType<RollBack>(second[1]).Reason);
+        Assert.Equal(1, s.Done); // the skipped step is not counted as done
         Assert.Equal(2, s.NonFiniteSkipped);
     }
 
