@@ -25,6 +25,35 @@ public sealed class CheckpointStore(string outputDirectory)
 
     public string ManifestPath(long step) => Path.Combine(Root, StepName(step) + ".manifest.json");
 
+    /// <summary>A fresh temporary folder for rank <paramref name="rank"/>'s part of the checkpoint of
+    /// <paramref name="step"/>, next to where <see cref="CommitRankFolder"/> promotes it.</summary>
+    public string BeginRankFolder(long step, int rank)
+    {
+        var partial = RankDirectory(step, rank) + $".partial-{Guid.NewGuid():N}";
+        Directory.CreateDirectory(partial);
+        return partial;
+    }
+
+    /// <summary>
+    /// Commits a rank's part of a checkpoint: fsync every file, replace a stale final folder, rename, fsync the parent,
+    /// then <paramref name="afterRename"/> (backbone.pth). A storage failure removes the renamed folder too (no manifest
+    /// will name it; <paramref name="warn"/> hears of what could not be removed) and is rethrown.
+    /// </summary>
+    public void CommitRankFolder(string partial, long step, int rank, Action<string> warn, Action? afterRename = null)
+    {
+        var final = RankDirectory(step, rank);
+        try
+        {
+            RankCheckpointFolder.Promote(partial, final);
+            afterRename?.Invoke();
+        }
+        catch (Exception e) when (RankCheckpointFolder.IsWriteFailure(e))
+        {
+            RankCheckpointFolder.RemoveQuietly(warn, partial, final);
+            throw;
+        }
+    }
+
     public static string RankDirectory(string manifestPath, CheckpointManifest manifest, int rank) =>
         Path.Combine(Path.GetDirectoryName(manifestPath)!, manifest.Directory, $"rank_{rank}");
 

@@ -301,7 +301,7 @@ public sealed partial class CoordinatorState
             yield return new EndJob(false, refused, LastCompleteStep);
             yield break;
         }
-        var start = new StartGeneration(Generation, [.. ranks], kind == CollectiveKind.Local, plan.DatasetCount, _resume?.Path ?? "",
+        var start = new StartGeneration(Generation, [.. ranks], kind == CollectiveKind.Local, plan, _resume?.Path ?? "",
             StartStep, _leaseStep, _leaseAction, kind == CollectiveKind.Nccl);
         foreach (var command in ToGeneration(start))
             yield return command;

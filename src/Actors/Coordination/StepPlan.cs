@@ -1,24 +1,34 @@
+using MessagePack;
+
 namespace ActorFace.Actors.Coordination;
 
 /// <summary>
 /// Step counts of one world size (spec §5.1/§5.5): the LR schedule is derived from num_image, the epoch length
 /// from what the distributed sampler + drop_last loader really yields, floor(ceil(n / W) / B).
-/// Global steps are 1-based; "step S done" means S iterations have run.
+/// Global steps are 1-based; "step S done" means S iterations have run. Derived once per generation by the
+/// coordinator and sent to the ranks inside StartGeneration.
 /// </summary>
-public sealed record StepPlan(long DatasetCount, int WorldSize, int BatchSize, int NumEpoch, long NumImage, int WarmupEpoch)
+[MessagePackObject]
+public sealed record StepPlan(
+    [property: Key(0)] long DatasetCount,
+    [property: Key(1)] int WorldSize,
+    [property: Key(2)] int BatchSize,
+    [property: Key(3)] int NumEpoch,
+    [property: Key(4)] long NumImage,
+    [property: Key(5)] int WarmupEpoch)
 {
-    public long TotalBatchSize => (long)BatchSize * WorldSize;
+    [IgnoreMember] public long TotalBatchSize => (long)BatchSize * WorldSize;
 
     /// <summary>Iterations of one epoch on every rank.</summary>
-    public long StepsPerEpoch => (DatasetCount + WorldSize - 1) / WorldSize / BatchSize;
+    [IgnoreMember] public long StepsPerEpoch => (DatasetCount + WorldSize - 1) / WorldSize / BatchSize;
 
     /// <summary>Iterations the loader yields in num_epoch epochs.</summary>
-    public long TotalIterations => StepsPerEpoch * NumEpoch;
+    [IgnoreMember] public long TotalIterations => StepsPerEpoch * NumEpoch;
 
     /// <summary>arcface_torch's total_step (LR schedule length).</summary>
-    public long TotalStep => NumImage / TotalBatchSize * NumEpoch;
+    [IgnoreMember] public long TotalStep => NumImage / TotalBatchSize * NumEpoch;
 
-    public long WarmupStep => NumImage / TotalBatchSize * WarmupEpoch;
+    [IgnoreMember] public long WarmupStep => NumImage / TotalBatchSize * WarmupEpoch;
 
     /// <summary>Epoch (0-based) that iteration <paramref name="globalStep"/> (1-based) belongs to.</summary>
     public int EpochOf(long globalStep) => (int)((globalStep - 1) / StepsPerEpoch);

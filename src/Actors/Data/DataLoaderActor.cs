@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using ActorFace.Actors.Monitoring;
+using ActorFace.Actors.Protocol;
 using ActorFace.Model.Data;
 
 namespace ActorFace.Actors.Data;
@@ -12,9 +13,9 @@ namespace ActorFace.Actors.Data;
 /// <c>Workers</c> background threads, handed out strictly against credits (<see cref="CreditSchedule"/>).
 /// Decoding happens off the actor thread; workers report back with messages, so all state stays actor-owned.
 /// Publishes its <see cref="LoaderMetrics"/> (rank = the sampler's rank) every <see cref="MetricsInterval"/> and at
-/// each epoch end.
+/// each epoch end. Created by <see cref="FeedProps"/> it is a rank's data feed (DataLoaderActor.Feed.cs).
 /// </summary>
-public sealed class DataLoaderActor : ReceiveActor, IWithTimers
+public sealed partial class DataLoaderActor : ReceiveActor, IWithTimers
 {
     public static readonly TimeSpan MetricsInterval = TimeSpan.FromSeconds(2);
 
@@ -47,12 +48,13 @@ public sealed class DataLoaderActor : ReceiveActor, IWithTimers
     long delivered, samplesDecoded, decodeTicks, corruptTotal, corruptEpoch;
     long waitTicks, waitStarted = -1;
 
-    public DataLoaderActor(IFaceDataset dataset, DistributedSampler sampler, DataLoaderSettings settings)
+    public DataLoaderActor(IFaceDataset dataset, DistributedSampler sampler, DataLoaderSettings settings, RankFeed? feed = null)
     {
+        this.feed = feed;
         this.dataset = dataset;
         this.sampler = sampler;
         this.settings = settings.Validated();
-        builder = new BatchBuilder(dataset, settings.Seed, settings.BadRecords);
+        builder = new BatchBuilder(dataset, settings.Seed, settings.BadRecords == BadRecordPolicy.Skip);
         schedule = new CreditSchedule(settings.Prefetch);
 
         Receive<StartEpoch>(OnStartEpoch);
@@ -65,6 +67,7 @@ public sealed class DataLoaderActor : ReceiveActor, IWithTimers
         Receive<BatchBuilt>(OnBuilt);
         Receive<BatchBuildFailed>(OnFailed);
         Receive<GetLoaderMetrics>(_ => Sender.Tell(Metrics()));
+        if (feed is not null) ReceiveFeed();
         Receive<PublishTick>(_ => MetricsPublisher.Publish(Context.System, Metrics()));
     }
 
@@ -75,6 +78,7 @@ public sealed class DataLoaderActor : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
+        StartFeed();
         for (int w = 0; w < settings.Workers; w++)
         {
             var t = new Thread(WorkerLoop) { IsBackground = true, Name = $"data-worker-{w}" };
@@ -96,7 +100,7 @@ public sealed class DataLoaderActor : ReceiveActor, IWithTimers
 
     void OnStartEpoch(StartEpoch m)
     {
-        if (Sender != ActorRefs.NoSender && !Sender.IsNobody()) consumer = Sender;
+        if (feed is null && Sender != ActorRefs.NoSender && !Sender.IsNobody()) consumer = Sender;
         generation++;
         liveGeneration = generation;
         foreach (var b in ready.Values) b.Dispose();
@@ -146,7 +150,7 @@ public sealed class DataLoaderActor : ReceiveActor, IWithTimers
     void Fail(int step, string reason)
     {
         log.Error("Data loader failed at epoch {0} step {1}: {2}", epoch, step, reason);
-        consumer.Tell(new LoaderFailed(epoch, step, reason));
+        consumer.Tell(feed is null ? new LoaderFailed(epoch, step, reason) : new FeedFailed($"epoch {epoch} step {step}: {reason}"));
         Context.Stop(Self);
     }
 
@@ -159,7 +163,7 @@ public sealed class DataLoaderActor : ReceiveActor, IWithTimers
             var batch = ready[step];
             ready.Remove(step);
             delivered++;
-            consumer.Tell(new BatchReady(epoch, step, batch));
+            consumer.Tell(feed is null ? new BatchReady(epoch, step, batch) : feed.Batch(epoch, step, batch));
         }
         long now = Stopwatch.GetTimestamp();
         if (schedule.ConsumerWaiting)
@@ -176,7 +180,8 @@ public sealed class DataLoaderActor : ReceiveActor, IWithTimers
             finishedSent = true;
             if (corruptEpoch > 0)
                 log.Warning("Epoch {0}: {1} corrupt records were skipped ({2} in total)", epoch, corruptEpoch, corruptTotal);
-            consumer.Tell(new EpochFinished(epoch, steps, corruptEpoch));
+            if (feed is null) consumer.Tell(new EpochFinished(epoch, steps, corruptEpoch));
+            else Self.Tell(new StartEpoch(epoch + 1)); // a feed runs on into the next epoch
             MetricsPublisher.Publish(Context.System, Metrics());
         }
     }

@@ -1,3 +1,4 @@
+using ActorFace.Actors.Coordination;
 using Akka.Actor;
 using MessagePack;
 
@@ -73,8 +74,8 @@ public sealed record RankSlot([property: Key(0)] int Rank, [property: Key(1)] st
     [property: Key(3)] string Endpoint);
 
 /// <summary>
-/// A new world: ranks, collective rendezvous, where to resume from (a manifest path, empty = fresh start),
-/// how many steps are already done, and the first lease. Nccl: the ranks build an NCCL communicator from the unique id
+/// A new world: ranks, collective rendezvous, its step plan (derived once, by the coordinator), where to resume from
+/// (a manifest path, empty = fresh start), how many steps are already done, and the first lease. Nccl: the ranks build an NCCL communicator from the unique id
 /// that rank 0 sends the coordinator and the coordinator relays (<see cref="NcclUniqueId"/>); LocalCollective and
 /// neither: a TCP ring between the ranks' endpoints.
 /// </summary>
@@ -83,7 +84,7 @@ public sealed record StartGeneration(
     [property: Key(0)] int Generation,
     [property: Key(1)] RankSlot[] Ranks,
     [property: Key(2)] bool LocalCollective,
-    [property: Key(3)] long DatasetCount,
+    [property: Key(3)] StepPlan Plan,
     [property: Key(4)] string ResumeManifest,
     [property: Key(5)] long StartStep,
     [property: Key(6)] long LeaseStep,

@@ -17,8 +17,8 @@ public sealed record FeedFailed(string Reason);
 /// <summary>Create the rank's shard (fresh, or re-sharded from every old rank's shard folder).</summary>
 public sealed record CreateShard(IReadOnlyList<string>? OldShardDirectories);
 
-/// <summary>The shard, by reference (same process): the worker hands it to its trainer.</summary>
-public sealed record ShardReady(ActorFace.Actors.Workers.IClassShard Shard);
+/// <summary>The shard, by reference (same process), with its trainer's builder: the worker builds the trainer.</summary>
+public sealed record ShardReady(ActorFace.Actors.Workers.RankShard Shard);
 
 /// <summary>Save the shard into a folder (the worker waits for <see cref="ShardSaved"/>).</summary>
 public sealed record SaveShard(long Step, string Directory);

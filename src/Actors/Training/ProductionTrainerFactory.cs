@@ -15,7 +15,7 @@ public sealed class ProductionTrainerFactory : IRankTrainerFactory
 {
     private static readonly object InitLock = new();
 
-    public IClassShard CreateShard(RankContext c, IReadOnlyList<string>? oldShardDirectories)
+    public RankShard CreateShard(RankContext c, IReadOnlyList<string>? oldShardDirectories)
     {
         var s = c.Settings;
         var layout = new ShardLayout(s.NumClasses, c.WorldSize, c.Rank);
@@ -30,10 +30,10 @@ public sealed class ProductionTrainerFactory : IRankTrainerFactory
             ? new PartialFCShard(layout, s.EmbeddingSize, margin, options, initialWeight: initial)
             : PartialFCShard.Reshard(oldShardDirectories.Select(d => Path.Combine(d, PartialFCClassShard.ShardFile)).ToList(),
                 layout, s.EmbeddingSize, margin, options);
-        return new PartialFCClassShard(shard);
+        return new RankShard(new PartialFCClassShard(shard), () => CreateTrainer(c, shard));
     }
 
-    public IRankTrainer CreateTrainer(RankContext c, IClassShard shard)
+    private static RankTrainerAdapter CreateTrainer(RankContext c, PartialFCShard shard)
     {
         var s = c.Settings;
         var device = DeviceOf(s, c.LocalSlot);
@@ -63,7 +63,7 @@ public sealed class ProductionTrainerFactory : IRankTrainerFactory
             Compression = s.GradAllreduceFp16 ? GradientCompression.Float16 : GradientCompression.None,
             LossScaling = s.Fp16 ? new GradScalerOptions { GrowthInterval = s.Fp16GrowthInterval } : null,
         };
-        var trainer = new RankTrainer(backbone, ((PartialFCClassShard)shard).Shard, c.Collective, options);
+        var trainer = new RankTrainer(backbone, shard, c.Collective, options);
         return new RankTrainerAdapter(backbone, trainer, device);
     }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using ActorFace.Actors.Workers;
 using ActorFace.Model.Backbones;
 using ActorFace.Model.Training;
@@ -64,38 +63,7 @@ public sealed class RankTrainerAdapter : IRankTrainer
     public void LoadReplica(string directory, long stepsDone)
     {
         StateDictFile.Load(_backbone, Path.Combine(directory, BackboneFile));
-        var path = Path.Combine(directory, TrainerFile);
-        var (meta, tensors) = TensorArchive.Read(path);
-        var current = _trainer.Scheduler;
-        var sameSchedule = meta.Require("global_step", path) == stepsDone.ToString(CultureInfo.InvariantCulture)
-                           && meta.Require("scheduler.total_iters", path) == current.TotalIters.ToString(CultureInfo.InvariantCulture)
-                           && meta.Require("scheduler.warmup_iters", path) == current.WarmupIters.ToString(CultureInfo.InvariantCulture);
-        if (sameSchedule)
-        {
-            foreach (var t in tensors.Values) t.Dispose();
-            _trainer.Load(path);
-            return;
-        }
-        // Another world size: the schedule of this world, positioned after the equivalent number of steps.
-        var schedule = new PolynomialLRWarmup(current.BaseLr, current.WarmupIters, current.TotalIters, current.Power);
-        for (long i = 0; i < stepsDone; i++) schedule.Step();
-        meta["global_step"] = stepsDone.ToString(CultureInfo.InvariantCulture);
-        meta["scheduler.base_lr"] = schedule.BaseLr.ToString("R", CultureInfo.InvariantCulture);
-        meta["scheduler.warmup_iters"] = schedule.WarmupIters.ToString(CultureInfo.InvariantCulture);
-        meta["scheduler.total_iters"] = schedule.TotalIters.ToString(CultureInfo.InvariantCulture);
-        meta["scheduler.last_epoch"] = schedule.LastEpoch.ToString(CultureInfo.InvariantCulture);
-        meta["scheduler.last_lr"] = schedule.LastLr.ToString("R", CultureInfo.InvariantCulture);
-        var rewritten = Path.Combine(Path.GetTempPath(), $"actorface-resume-{Guid.NewGuid():N}.afta");
-        try
-        {
-            TensorArchive.Write(rewritten, meta, tensors.ToList());
-            foreach (var t in tensors.Values) t.Dispose();
-            _trainer.Load(rewritten);
-        }
-        finally
-        {
-            File.Delete(rewritten);
-        }
+        _trainer.Load(Path.Combine(directory, TrainerFile), stepsDone);
     }
 
     public void SaveBackbone(string path)

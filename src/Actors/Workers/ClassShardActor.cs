@@ -19,8 +19,9 @@ public sealed class ClassShardActor : ReceiveActor
         {
             try
             {
-                _shard = factory.CreateShard(context, m.OldShardDirectories);
-                Sender.Tell(new ShardReady(_shard));
+                var created = factory.CreateShard(context, m.OldShardDirectories);
+                _shard = created.Shard;
+                Sender.Tell(new ShardReady(created));
             }
             catch (Exception e)
             {

@@ -61,18 +61,20 @@ public interface IClassShard : IDisposable
 /// sampling), and the bytes held by centres, their gradient and optimiser state.</summary>
 public sealed record ClassShardUsage(long ClassStart, long NumLocal, long SampledClasses, long Bytes);
 
+/// <summary>The rank's class shard and how to build the trainer around it: the factory that made the shard binds it
+/// with its own type, so the shard reaches the trainer without a cast.</summary>
+/// <param name="CreateTrainer">A collective call (rank 0's backbone is broadcast), so every rank of the world calls it
+/// together.</param>
+public sealed record RankShard(IClassShard Shard, Func<IRankTrainer> CreateTrainer);
+
 /// <summary>Builds the numeric parts of one rank.</summary>
 public interface IRankTrainerFactory
 {
     /// <summary>
-    /// The rank's class shard: freshly initialised, or this rank's slice of the classes taken from the shards of all
-    /// old ranks (any old world size). Runs in the rank's <see cref="ClassShardActor"/>.
+    /// The rank's class shard (freshly initialised, or this rank's slice of the classes taken from the shards of all
+    /// old ranks, any old world size) and its trainer's builder. Runs in the rank's <see cref="ClassShardActor"/>.
     /// </summary>
-    IClassShard CreateShard(RankContext context, IReadOnlyList<string>? oldShardDirectories);
-
-    /// <summary>The trainer around the shard; a collective call (rank 0's backbone is broadcast), so every rank of
-    /// the world calls it together.</summary>
-    IRankTrainer CreateTrainer(RankContext context, IClassShard shard);
+    RankShard CreateShard(RankContext context, IReadOnlyList<string>? oldShardDirectories);
 }
 
 /// <summary>The training data of this node: its size (checked against every other node) and per-rank feeds.</summary>

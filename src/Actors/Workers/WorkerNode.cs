@@ -26,10 +26,8 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
     private readonly TaskCompletionSource<TrainingEnded> _outcome;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<IActorRef, (int Rank, CollectiveSlot Collective, RankWatch Watch)> _ranks = [];
+    private readonly NodePolicy _policy;
     private IActorRef? _coordinator;
-    private int _generation;
-    private int? _aborting;
-    private bool _ended;
     private bool _standby;
     private StopTarget _stopTarget = new();
     private long _startStep;
@@ -45,6 +43,7 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
         _nodeId = nodeId;
         _console = console;
         _outcome = outcome;
+        _policy = new NodePolicy(settings.Cluster.StepTimeout);
         _endpoints = Enumerable.Range(0, settings.Cluster.WorkersPerNode).Select(_ => FreeEndpoint(settings.Cluster.Hostname)).ToArray();
         _ncclUnavailable = NcclUnavailable(settings, services.Collectives, _endpoints);
 
@@ -66,22 +65,22 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
         Receive<RunUntil>(m => { foreach (var worker in _ranks.Keys) worker.Forward(m); });
         Receive<NcclUniqueId>(m =>
         {
-            if (m.Generation == _generation) foreach (var worker in _ranks.Keys) worker.Forward(m);
+            if (m.Generation == _policy.Generation) foreach (var worker in _ranks.Keys) worker.Forward(m);
         });
         Receive<AbortGeneration>(m => Abort(m.Generation, m.Reason));
         Receive<RequestStop>(r => (_coordinator ?? _coordinatorProxy).Tell(new StopRequested(_nodeId, r.Reason)));
         Receive<ReportPosition>(p =>
         {
-            if (p.Generation != _generation) return;
+            if (p.Generation != _policy.Generation) return;
             var furthest = _ranks.Values.Select(r => r.Watch.LastStep).DefaultIfEmpty(0).Max();
-            Sender.Tell(new NodePosition(_generation, _nodeId, Math.Max(furthest, _startStep)));
+            Sender.Tell(new NodePosition(_policy.Generation, _nodeId, Math.Max(furthest, _startStep)));
         });
-        Receive<StopAt>(s => { if (s.Generation == _generation) _stopTarget.Set(s.Step); });
+        Receive<StopAt>(s => { if (s.Generation == _policy.Generation) _stopTarget.Set(s.Step); });
         Receive<TrainingEnded>(m =>
         {
-            _ended = true;
+            _policy.End();
             Timers.Cancel(RegisterTick.Instance);
-            Abort(_generation, "training ended");
+            Abort(_policy.Generation, "training ended");
             _outcome.TrySetResult(m);
         });
         Receive<Terminated>(OnTerminated);
@@ -103,16 +102,13 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
     {
         Register();
         Timers.StartPeriodicTimer(RegisterTick.Instance, RegisterTick.Instance, TimeSpan.FromSeconds(2));
-        if (_settings.Cluster.StepTimeout > TimeSpan.Zero)
-        {
-            var every = TimeSpan.FromTicks(Math.Clamp(_settings.Cluster.StepTimeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 100, TimeSpan.TicksPerSecond));
+        if (_policy.WatchdogInterval is { } every)
             Timers.StartPeriodicTimer(WatchdogTick.Instance, WatchdogTick.Instance, every);
-        }
     }
 
     private void Register() =>
         _coordinatorProxy.Tell(new RegisterNode(Self, _nodeId, _endpoints, _services.Data.DatasetCount,
-            SettingsDump.Fingerprint(_settings), _generation, _ncclUnavailable));
+            SettingsDump.Fingerprint(_settings), _policy.Generation, _ncclUnavailable));
 
     /// <summary>Empty when this process can run NCCL, else why not (the coordinator's `collective` rule reads it).
     /// Probed only when NCCL could be chosen, so CPU runs never touch the CUDA libraries.</summary>
@@ -142,12 +138,11 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
     /// <summary>Every rank this node hosts in the new world gets a fresh GpuWorker (clean state, fresh collective).</summary>
     private void OnStart(StartGeneration g)
     {
-        if (_ended) return;
+        if (_policy.Ended) return;
         WatchCoordinator(Sender);
         if (_ranks.Count > 0)
-            Abort(_generation, $"generation {g.Generation} started");
-        _generation = g.Generation;
-        _aborting = null;
+            Abort(_policy.Generation, $"generation {g.Generation} started");
+        _policy.Start(g.Generation);
         _stopTarget = new StopTarget();
         _startStep = g.StartStep;
         var mine = g.Ranks.Where(r => r.NodeId == _nodeId).OrderBy(r => r.Rank).ToList();
@@ -169,8 +164,7 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
 
     private void Abort(int generation, string reason)
     {
-        if (generation != _generation) return;
-        _aborting = generation;
+        if (!_policy.Abort(generation)) return;
         foreach (var (worker, (_, collective, _)) in _ranks)
         {
             collective.Abort(reason);
@@ -182,31 +176,23 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
             Timers.StartSingleTimer(nameof(AbortDeadline), new AbortDeadline(generation), _settings.Cluster.AbortTimeout);
     }
 
-    /// <summary>The step watchdog: a rank with work that has made no progress for `cluster.step_timeout` is hung
-    /// (in native code, a deadlock, a stuck loader); report it like a failure so the generation restarts.</summary>
+    /// <summary>The step watchdog (<see cref="NodePolicy.CheckProgress"/>): a hung rank is reported like a failure so
+    /// the generation restarts, and its peers here stop waiting.</summary>
     private void CheckProgress()
     {
-        if (_aborting == _generation || _ended) return;
-        var now = System.Diagnostics.Stopwatch.GetTimestamp();
-        foreach (var (_, (rank, _, watch)) in _ranks)
-        {
-            if (watch.StalledFor(now) is not { } stalled || stalled < _settings.Cluster.StepTimeout) continue;
-            var reason = $"rank {rank} made no progress for {stalled.TotalSeconds:0.#} s after step {watch.LastStep} (cluster.step_timeout = {_settings.Cluster.StepTimeout.TotalSeconds:0.#} s): hung";
-            _log.Error("{0}", reason);
-            _console?.WriteLine($"[node] {reason}");
-            (_coordinator ?? _coordinatorProxy).Tell(new RankFailed(_generation, rank, reason));
-            foreach (var (_, (_, collective, _)) in _ranks)
-                collective.Abort(reason);
-            _aborting = _generation; // report once; the coordinator's abort follows
-            return;
-        }
+        if (_policy.CheckProgress(_ranks.Values.Select(r => (r.Rank, r.Watch)), NodePolicy.Now()) is not { } hung) return;
+        _log.Error("{0}", hung.Reason);
+        _console?.WriteLine($"[node] {hung.Reason}");
+        (_coordinator ?? _coordinatorProxy).Tell(new RankFailed(_policy.Generation, hung.Rank, hung.Reason));
+        foreach (var (_, (_, collective, _)) in _ranks)
+            collective.Abort(hung.Reason);
     }
 
     /// <summary>Ranks that did not stop within `cluster.abort_timeout` are stuck where no abort reaches them: leave
     /// their threads behind and confirm the abort, so that the next generation can start on this node.</summary>
     private void AbandonHungRanks(int generation)
     {
-        if (generation != _generation || _ranks.Count == 0) return;
+        if (generation != _policy.Generation || _ranks.Count == 0) return;
         var hung = string.Join(",", _ranks.Values.Select(r => r.Rank));
         _log.Warning("rank(s) {0} of generation {1} did not stop within {2}; abandoning them", hung, generation, _settings.Cluster.AbortTimeout);
         _console?.WriteLine($"[node] rank(s) {hung} did not stop within {_settings.Cluster.AbortTimeout.TotalSeconds:0} s (cluster.abort_timeout): abandoned");
@@ -218,41 +204,37 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
     {
         if (Equals(t.ActorRef, _coordinator))
         {
-            if (_ended) return; // the job is over; the singleton is only moving because the nodes are leaving
+            if (_policy.Ended) return; // the job is over; the singleton is only moving because the nodes are leaving
             // The singleton moved (its node died): our ranks' world is gone; offer ourselves to the successor.
             _coordinator = null;
-            Abort(_generation, "the coordinator was lost");
+            Abort(_policy.Generation, "the coordinator was lost");
             Register();
             Timers.StartPeriodicTimer(RegisterTick.Instance, RegisterTick.Instance, TimeSpan.FromSeconds(2));
             return;
         }
         if (!_ranks.Remove(t.ActorRef, out _)) return;
-        if (_ranks.Count == 0 && _aborting == _generation)
+        if (_ranks.Count == 0 && _policy.Aborting)
             ReportAborted();
     }
 
     private void ReportAborted()
     {
-        _aborting = null;
-        (_coordinator ?? _coordinatorProxy).Tell(new GenerationAborted(_generation, _nodeId));
+        _policy.AbortReported();
+        (_coordinator ?? _coordinatorProxy).Tell(new GenerationAborted(_policy.Generation, _nodeId));
     }
 
     /// <summary>A worker that throws is stopped and its failure reported; peers in this process stop waiting at once.</summary>
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(e =>
     {
-        if (e is RankFailureException f && f.Generation == _generation && _aborting != _generation)
+        if (_policy.RankFailed(e) is { } failure)
         {
-            var inner = f.InnerException!;
-            // Failures the runtime raises on purpose explain themselves; a stack trace would only bury the message.
-            var explained = inner is CollectiveAbortedException or NonFiniteLossException or Training.NonFiniteWeightsException;
-            var reason = explained ? inner.Message : $"{inner.GetType().Name}: {inner.Message}";
-            if (explained && inner is not CollectiveAbortedException)
-                _log.Warning("rank {0} failed in generation {1}: {2}", f.Rank, f.Generation, reason);
+            if (failure.WithStackTrace)
+                _log.Error(e.InnerException, "rank {0} failed in generation {1}", failure.Rank, failure.Generation);
             else
-                _log.Error(inner, "rank {0} failed in generation {1}", f.Rank, f.Generation);
-            (_coordinator ?? _coordinatorProxy).Tell(new RankFailed(f.Generation, f.Rank, reason));
+                _log.Warning("rank {0} failed in generation {1}: {2}", failure.Rank, failure.Generation, failure.Reason);
+            (_coordinator ?? _coordinatorProxy).Tell(new RankFailed(failure.Generation, failure.Rank, failure.Reason));
             foreach (var (_, (_, collective, _)) in _ranks)
-                collective.Abort($"rank {f.Rank} failed: {reason}");
+                collective.Abort($"rank {failure.Rank} failed: {failure.Reason}");
         }
         return Directive.Stop;
     }, loggingEnabled: false);

@@ -57,11 +57,22 @@ public sealed partial class RankTrainer
     }
 
     /// <summary>Restores what <see cref="Save"/> wrote; returns the caller's extra metadata.</summary>
-    public IReadOnlyDictionary<string, string> Load(string path)
+    public IReadOnlyDictionary<string, string> Load(string path) => Load(path, stepsDone: null);
+
+    /// <summary>
+    /// Restores what <see cref="Save"/> wrote and positions the trainer after <paramref name="stepsDone"/> steps of
+    /// this trainer's own LR schedule. They differ from the saved ones when the world (or batch) size changed since the
+    /// save (elastic recovery, scale-up): the checkpoint's step then counts batches of another size, and the schedule
+    /// this world runs is restarted and stepped to the equivalent step instead of restored.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Load(string path, long? stepsDone)
     {
         var (meta, tensors) = TensorArchive.Read(path);
         try
         {
+            var current = Scheduler.GetState();
+            if (stepsDone is { } done && !SameSchedule(meta, path, done, current))
+                RescheduleInto(meta, current, done);
             if (meta.Require("format", path) != Format) throw new InvalidDataException($"{path}: format '{meta["format"]}' is not {Format}");
             if (meta.Require("optimizer", path) != Optimizer.Kind.ToString())
                 throw new InvalidDataException($"{path}: optimiser {meta["optimizer"]} != {Optimizer.Kind}");
@@ -97,5 +108,24 @@ public sealed partial class RankTrainer
         {
             foreach (var t in tensors.Values) t.Dispose();
         }
+    }
+
+    private static bool SameSchedule(Dictionary<string, string> meta, string path, long stepsDone, PolynomialLRWarmupState current) =>
+        meta.Require("global_step", path) == stepsDone.ToString(CultureInfo.InvariantCulture)
+        && meta.Require("scheduler.total_iters", path) == current.TotalIters.ToString(CultureInfo.InvariantCulture)
+        && meta.Require("scheduler.warmup_iters", path) == current.WarmupIters.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>This trainer's schedule (base LR and step counts of this world), positioned after
+    /// <paramref name="stepsDone"/> steps, replaces the saved one in <paramref name="meta"/> before it is restored.</summary>
+    private static void RescheduleInto(Dictionary<string, string> meta, PolynomialLRWarmupState current, long stepsDone)
+    {
+        var schedule = new PolynomialLRWarmup(current.BaseLr, current.WarmupIters, current.TotalIters, current.Power);
+        for (long i = 0; i < stepsDone; i++) schedule.Step();
+        meta["global_step"] = stepsDone.ToString(CultureInfo.InvariantCulture);
+        meta["scheduler.base_lr"] = schedule.BaseLr.ToString("R", CultureInfo.InvariantCulture);
+        meta["scheduler.warmup_iters"] = schedule.WarmupIters.ToString(CultureInfo.InvariantCulture);
+        meta["scheduler.total_iters"] = schedule.TotalIters.ToString(CultureInfo.InvariantCulture);
+        meta["scheduler.last_epoch"] = schedule.LastEpoch.ToString(CultureInfo.InvariantCulture);
+        meta["scheduler.last_lr"] = schedule.LastLr.ToString("R", CultureInfo.InvariantCulture);
     }
 }

@@ -9,6 +9,38 @@ public sealed class CheckpointStoreTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, true);
 
     [Fact]
+    public void ARankFolderIsCommittedByRenameReplacingAStaleOne()
+    {
+        var store = new CheckpointStore(_dir);
+        var stale = store.RankDirectory(7, 1);
+        Directory.CreateDirectory(stale);
+        File.WriteAllText(Path.Combine(stale, "old.txt"), "an aborted generation's");
+        var partial = store.BeginRankFolder(7, 1);
+        Assert.StartsWith(stale + ".partial-", partial);
+        Directory.CreateDirectory(Path.Combine(partial, "replica"));
+        File.WriteAllText(Path.Combine(partial, "replica", "backbone.pt"), "weights");
+        var after = 0;
+        store.CommitRankFolder(partial, 7, 1, w => Assert.Fail(w), () => after++);
+        Assert.Equal(1, after);
+        Assert.False(Directory.Exists(partial));
+        Assert.Equal("weights", File.ReadAllText(Path.Combine(stale, "replica", "backbone.pt")));
+        Assert.False(File.Exists(Path.Combine(stale, "old.txt")));
+    }
+
+    [Fact]
+    public void AStorageFailureDuringTheCommitRemovesBothFoldersAndIsRethrown()
+    {
+        var store = new CheckpointStore(_dir);
+        var partial = store.BeginRankFolder(9, 0);
+        File.WriteAllText(Path.Combine(partial, "f"), "x");
+        var e = Assert.Throws<IOException>(() => store.CommitRankFolder(partial, 9, 0, w => Assert.Fail(w),
+            () => throw new IOException("No space left on device")));
+        Assert.Equal("No space left on device", e.Message);
+        Assert.False(Directory.Exists(partial));
+        Assert.False(Directory.Exists(store.RankDirectory(9, 0))); // no manifest will name it
+    }
+
+    [Fact]
     public void KeepsTheNewestCompleteCheckpointsAndDropsOrphans()
     {
         var store = new CheckpointStore(_dir);

@@ -34,6 +34,30 @@ public class DataLoaderActorTests : TestKit
             new DataLoaderSettings(batch, Workers: 2, Prefetch: prefetch, Seed: 5, BadRecords: policy)));
 
     [Fact]
+    public void AsARankFeedItNumbersGlobalStepsFromTheStartStepOnIntoTheNextEpoch()
+    {
+        var ds = new FakeDataset(64, 4);
+        var settings = new ActorFace.Actors.Settings.TrainingSettings { BatchSize = 4, Seed = 5 };
+        var plan = new ActorFace.Actors.Coordination.StepPlan(64, 1, 4, 2, 64, 0); // 16 steps per epoch
+        var context = new ActorFace.Actors.Workers.RankContext(settings, 1, 0, 1, 0, null!, plan, StartStep: 14);
+        var feed = ChildActorOf(DataLoaderActor.FeedProps(context, ds, new DataLoaderSettings(4, Workers: 2, Prefetch: 6, Seed: 5)));
+        feed.Tell(new ActorFace.Actors.Protocol.FeedCredits(4));
+        var sampler = new DistributedSampler(64, 1, 0, 5, shuffle: true, dropLast: false);
+        foreach (var (step, epoch, index) in new[] { (15L, 0, 14), (16L, 0, 15), (17L, 1, 0), (18L, 1, 1) })
+        {
+            var batch = ExpectMsg<ActorFace.Actors.Protocol.FeedBatch>();
+            using (batch.Images)
+            using (batch.Labels)
+            {
+                Assert.Equal((step, epoch), (batch.Step, batch.Epoch));
+                sampler.SetEpoch(epoch);
+                Assert.Equal(sampler.BatchIndices(index, 4).Select(i => (long)(i % 4)), batch.Labels.data<long>().ToArray());
+            }
+        }
+        ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // never more than the credits
+    }
+
+    [Fact]
     public void DeliversExactlyTheCreditsInOrderAndNeverRunsAhead()
     {
         var ds = new FakeDataset(64, 4);

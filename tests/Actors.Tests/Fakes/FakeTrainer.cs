@@ -34,7 +34,7 @@ public sealed class FakeTrainerFactory(FakeRunLog log) : IRankTrainerFactory
 
     public ManualResetEventSlim Release { get; } = new();
 
-    public IClassShard CreateShard(RankContext c, IReadOnlyList<string>? oldShardDirectories)
+    public RankShard CreateShard(RankContext c, IReadOnlyList<string>? oldShardDirectories)
     {
         var (start, count) = Layout(c.Settings.NumClasses, c.WorldSize, c.Rank);
         var values = new double[count];
@@ -44,13 +44,14 @@ public sealed class FakeTrainerFactory(FakeRunLog log) : IRankTrainerFactory
                 .Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(v => double.Parse(v, CultureInfo.InvariantCulture))).ToArray();
             Array.Copy(all, start, values, 0, count);
         }
-        return new FakeShard(c.Rank, start, values, log);
+        var shard = new FakeShard(c.Rank, start, values, log);
+        return new RankShard(shard, () => CreateTrainer(c, shard));
     }
 
-    public IRankTrainer CreateTrainer(RankContext c, IClassShard shard)
+    private FakeTrainer CreateTrainer(RankContext c, FakeShard shard)
     {
         Interlocked.Increment(ref log.TrainersCreated);
-        return new FakeTrainer(c, (FakeShard)shard, log, FailAt, HangAt, Release);
+        return new FakeTrainer(c, shard, log, FailAt, HangAt, Release);
     }
 
     public static (int Start, int Count) Layout(int classes, int world, int rank)

@@ -22,7 +22,7 @@ public sealed class WireSerializerTests() : TestKit(ClusterHocon.Build(TrainingS
             new TrainingProgress(1, 20, 0, 12.5, 0.1, 5300.12, 1000),
             new NodeAccepted("n1", true),
             new NodeRejected("n1", "why"),
-            new StartGeneration(2, slots, false, 6279, "/out/checkpoints/step_00000300.manifest.json", 300, 400, LeaseAction.Finish, Nccl: true),
+            new StartGeneration(2, slots, false, new ActorFace.Actors.Coordination.StepPlan(6279, 2, 128, 20, 5_822_653, 0), "/out/checkpoints/step_00000300.manifest.json", 300, 400, LeaseAction.Finish, Nccl: true),
             new NcclUniqueId(2, Enumerable.Range(0, 128).Select(i => (byte)i).ToArray()),
             new RunUntil(2, 500, LeaseAction.Halt),
             new AbortGeneration(2, "node lost"),

@@ -138,6 +138,38 @@ public class RankTrainerTests
     }
 
     [Fact]
+    public void LoadingAnotherWorldsStateRestartsThisTrainersScheduleAtTheEquivalentStep()
+    {
+        using var scope = NewDisposeScope();
+        var dir = Directory.CreateTempSubdirectory("actorface-trainer-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "trainer.state");
+            var (images, labels) = Data(6, 300);
+            // Saved by a world with a 20-step schedule after 6 steps; resumed by one with a 10-step schedule after 3.
+            using (var old = Trainer(TinyBackbone.Seeded(D, 5), new SingleRankCollective(), new RankTrainerOptions { Lr = 0.1, TotalSteps = 20, WarmupSteps = 4 }))
+            {
+                for (var i = 0; i < 6; i++) old.Step(images, labels);
+                old.Save(path);
+                old.PartialFC.Dispose();
+            }
+            var o = new RankTrainerOptions { Lr = 0.1, TotalSteps = 10, WarmupSteps = 2 };
+            using var resumed = Trainer(TinyBackbone.Seeded(D, 5), new SingleRankCollective(), o);
+            resumed.Load(path, stepsDone: 3);
+            var expected = new PolynomialLRWarmup(0.1, 2, 10);
+            for (var i = 0; i < 3; i++) expected.Step();
+            Assert.Equal(3, resumed.GlobalStep);
+            Assert.Equal(expected.GetState(), resumed.Scheduler.GetState());
+            // The same file at its own step keeps its own schedule, which this trainer's does not match.
+            using var same = Trainer(TinyBackbone.Seeded(D, 5), new SingleRankCollective(), o);
+            Assert.Throws<InvalidOperationException>(() => same.Load(path));
+            same.PartialFC.Dispose();
+            resumed.PartialFC.Dispose();
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void SaveAndLoadResumeTheSameTrajectory()
     {
         using var scope = NewDisposeScope();

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Diagnostics;
-using ActorFace.Actors.Data;
 using ActorFace.Model.Data;
 
 namespace ActorFace.Host.Commands.Bench;
@@ -42,7 +41,7 @@ public static class BenchDataCommand
         var sampler = new DistributedSampler(dataset.Count, 1, 0, seed: 2048);
         var indices = sampler.Indices();
         int batches = Math.Max(1, indices.Length / batchSize);
-        var builder = new BatchBuilder(dataset, 2048, BadRecordPolicy.Skip);
+        var builder = new BatchBuilder(dataset, 2048, skipBadRecords: true);
         Console.WriteLine($"source {source}: {dataset.Count} samples, {dataset.NumClasses} classes; {workers} workers, batch {batchSize}");
 
         // warm-up: JIT, libtorch, caches

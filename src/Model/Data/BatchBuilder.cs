@@ -1,15 +1,15 @@
-using ActorFace.Model.Data;
+namespace ActorFace.Model.Data;
 
-namespace ActorFace.Actors.Data;
-
+/// <summary>A record that could not be decoded and was replaced by the next readable one.</summary>
 public sealed record CorruptRecord(int Index, string File, long? Record, string Message);
 
 /// <summary>
-/// Reads, augments (seeded flip) and collates one batch; applies the bad-record policy. A skipped sample is
-/// replaced by the next readable index (deterministically), so every batch keeps its size — all ranks must
-/// contribute equal batches to the all-gather.
+/// Reads, augments (seeded flip) and collates (<see cref="BatchCollator"/>) one batch; applies the bad-record policy.
+/// With <paramref name="skipBadRecords"/> (data.bad_records = skip) a corrupt sample is replaced by the next readable
+/// index (deterministically), so every batch keeps its size — all ranks must contribute equal batches to the
+/// all-gather; without it the first corrupt record fails the batch.
 /// </summary>
-public sealed class BatchBuilder(IFaceDataset dataset, long seed, BadRecordPolicy policy)
+public sealed class BatchBuilder(IFaceDataset dataset, long seed, bool skipBadRecords)
 {
     const int MaxSubstituteTries = 64;
 
@@ -35,7 +35,7 @@ public sealed class BatchBuilder(IFaceDataset dataset, long seed, BadRecordPolic
             {
                 return (dataset.Read(candidate, epoch), candidate);
             }
-            catch (DataFormatException e) when (policy == BadRecordPolicy.Skip && attempt < MaxSubstituteTries)
+            catch (DataFormatException e) when (skipBadRecords && attempt < MaxSubstituteTries)
             {
                 corrupt.Add(new CorruptRecord(candidate, e.File, e.Record, e.Message));
                 candidate = (candidate + 1) % dataset.Count;
