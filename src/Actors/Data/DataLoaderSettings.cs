@@ -1,4 +1,4 @@
-using Akka.Configuration;
+using ActorFace.Actors.Settings;
 
 namespace ActorFace.Actors.Data;
 
@@ -11,37 +11,15 @@ public enum BadRecordPolicy
 }
 
 /// <summary>
-/// DataLoaderActor settings, bound from the <c>actorface</c> HOCON block (arcface_torch key names where one exists):
-/// <code>
-/// actorface {
-///   batch_size = 128      # per rank
-///   num_workers = 2       # decode threads per loader
-///   seed = 2048           # sampler order and flip decisions
-///   data {
-///     prefetch = 6        # most batches decoded/decoding ahead of the consumer (DataLoaderX's queue is 6)
-///     bad_records = skip  # skip | fail
-///   }
-/// }
-/// </code>
+/// DataLoaderActor settings: batch_size (per rank), num_workers (decode threads), seed (sampler order and flips),
+/// data.prefetch (most batches decoded or decoding ahead of the consumer) and data.bad_records, as documented in the
+/// reference configuration (Settings/actorface-reference.conf) and bound into <see cref="TrainingSettings"/>.
 /// </summary>
-public sealed record DataLoaderSettings(int BatchSize, int Workers = 2, int Prefetch = 6, long Seed = 2048,
-    BadRecordPolicy BadRecords = BadRecordPolicy.Skip)
+public sealed record DataLoaderSettings(int BatchSize, int Workers, int Prefetch, long Seed, BadRecordPolicy BadRecords)
 {
-    public static DataLoaderSettings FromConfig(Config actorface)
-    {
-        var policy = actorface.GetString("data.bad_records", "skip").ToLowerInvariant() switch
-        {
-            "skip" => BadRecordPolicy.Skip,
-            "fail" => BadRecordPolicy.Fail,
-            var other => throw new ConfigurationException($"actorface.data.bad_records must be 'skip' or 'fail', got '{other}'"),
-        };
-        return new DataLoaderSettings(
-            actorface.GetInt("batch_size", 128),
-            actorface.GetInt("num_workers", 2),
-            actorface.GetInt("data.prefetch", 6),
-            actorface.GetLong("seed", 2048),
-            policy).Validated();
-    }
+    public static DataLoaderSettings From(TrainingSettings settings) =>
+        new DataLoaderSettings(settings.BatchSize, settings.NumWorkers, settings.DataPrefetch, settings.Seed,
+            settings.DataBadRecords == "fail" ? BadRecordPolicy.Fail : BadRecordPolicy.Skip).Validated();
 
     public DataLoaderSettings Validated()
     {

@@ -12,8 +12,7 @@ public static class ProductionServices
     public static RankServices Create(TrainingSettings settings, TextWriter? console)
     {
         var dataset = OpenDataset(settings);
-        var loader = new DataLoaderSettings(settings.BatchSize, settings.NumWorkers, settings.DataPrefetch, settings.Seed,
-            settings.DataBadRecords == "fail" ? BadRecordPolicy.Fail : BadRecordPolicy.Skip);
+        var loader = DataLoaderSettings.From(settings);
         var verify = settings.ValTargets.Count > 0 || (settings.Dataset == "synthetic" && settings.Synthetic.ValPairs > 0);
         return new RankServices(new ProductionTrainerFactory(), new LoaderDataFactory(dataset, loader), new ModelCollectives(),
             verify ? new VerificationHook(settings) : null);

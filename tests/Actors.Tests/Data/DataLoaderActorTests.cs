@@ -37,10 +37,10 @@ public class DataLoaderActorTests : TestKit
     public void AsARankFeedItNumbersGlobalStepsFromTheStartStepOnIntoTheNextEpoch()
     {
         var ds = new FakeDataset(64, 4);
-        var settings = new ActorFace.Actors.Settings.TrainingSettings { BatchSize = 4, Seed = 5 };
+        var settings = ActorFace.Actors.Settings.TrainingSettings.Default with { BatchSize = 4, Seed = 5 };
         var plan = new ActorFace.Actors.Coordination.StepPlan(64, 1, 4, 2, 64, 0); // 16 steps per epoch
         var context = new ActorFace.Actors.Workers.RankContext(settings, 1, 0, 1, 0, null!, plan, StartStep: 14);
-        var feed = ChildActorOf(DataLoaderActor.FeedProps(context, ds, new DataLoaderSettings(4, Workers: 2, Prefetch: 6, Seed: 5)));
+        var feed = ChildActorOf(DataLoaderActor.FeedProps(context, ds, new DataLoaderSettings(4, Workers: 2, Prefetch: 6, Seed: 5, BadRecords: BadRecordPolicy.Skip)));
         feed.Tell(new ActorFace.Actors.Protocol.FeedCredits(4));
         var sampler = new DistributedSampler(64, 1, 0, 5, shuffle: true, dropLast: false);
         foreach (var (step, epoch, index) in new[] { (15L, 0, 14), (16L, 0, 15), (17L, 1, 0), (18L, 1, 1) })
@@ -161,12 +161,13 @@ public class DataLoaderActorTests : TestKit
     }
 
     [Fact]
-    public void SettingsBindFromHocon()
+    public void SettingsComeFromTheTrainingSettings()
     {
-        var config = Akka.Configuration.ConfigurationFactory.ParseString(
-            "batch_size = 64\nnum_workers = 3\nseed = 7\ndata { prefetch = 2, bad_records = fail }");
-        Assert.Equal(new DataLoaderSettings(64, 3, 2, 7, BadRecordPolicy.Fail), DataLoaderSettings.FromConfig(config));
-        var bad = Akka.Configuration.ConfigurationFactory.ParseString("data.bad_records = maybe");
-        Assert.Throws<Akka.Configuration.ConfigurationException>(() => DataLoaderSettings.FromConfig(bad));
+        var settings = ActorFace.Actors.Settings.TrainingSettings.Default with
+        {
+            BatchSize = 64, NumWorkers = 3, Seed = 7, DataPrefetch = 2, DataBadRecords = "fail",
+        };
+        Assert.Equal(new DataLoaderSettings(64, 3, 2, 7, BadRecordPolicy.Fail), DataLoaderSettings.From(settings));
+        Assert.Equal(BadRecordPolicy.Skip, DataLoaderSettings.From(ActorFace.Actors.Settings.TrainingSettings.Default).BadRecords);
     }
 }
