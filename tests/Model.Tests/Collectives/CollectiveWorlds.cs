@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using ActorFace.Model.Collectives;
 
 namespace ActorFace.Model.Tests.Collectives;
@@ -7,27 +5,13 @@ namespace ActorFace.Model.Tests.Collectives;
 /// <summary>Builds worlds of communicators for tests and runs one body per rank on its own thread.</summary>
 public static class CollectiveWorlds
 {
-    public static IReadOnlyList<IPEndPoint> FreeLoopbackEndpoints(int count)
-    {
-        // Hold every probe socket until all ports are chosen so that the same port is not handed out twice.
-        var probes = Enumerable.Range(0, count).Select(_ =>
-        {
-            var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            return s;
-        }).ToList();
-        var endpoints = probes.Select(s => (IPEndPoint)s.LocalEndPoint!).ToList();
-        probes.ForEach(s => s.Dispose());
-        return endpoints;
-    }
-
     /// <summary>
     /// A tcp-backend world over loopback whose ranks live on threads of this process; small frames exercise
     /// pipelining. The links are Unix domain sockets unless <paramref name="unixSockets"/> is false.
     /// </summary>
     public static ICollective[] Tcp(int worldSize, TimeSpan? timeout = null, int chunkBytes = 1024, string token = "test", bool unixSockets = true)
     {
-        var endpoints = FreeLoopbackEndpoints(worldSize);
+        var endpoints = FreePorts.Loopback(worldSize);
         var options = new TcpCollectiveOptions
         {
             Timeout = timeout ?? TimeSpan.FromSeconds(30),

@@ -2,32 +2,38 @@ using ActorFace.Model.Collectives;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ActorFace.Model.Tests.PartialFC;
+namespace ActorFace.Tests;
 
 /// <summary>
 /// Test-only in-process collective: ranks are threads that meet at a barrier, publish their tensor, and each computes
-/// the result from every rank's contribution. Deliberately naive (clones everything); the real backends live elsewhere.
+/// the result from every rank's contribution. Deliberately naive (clones everything) so that tests never depend on the
+/// real backends; it does honour <see cref="Abort"/> and an optional timeout, as the actor tests need.
 /// </summary>
-internal sealed class ThreadCollective : ICollective
+public sealed class ThreadCollective : ICollective
 {
-    sealed class Shared(int world)
+    sealed class Group(int world, TimeSpan? timeout)
     {
         public readonly Barrier Barrier = new(world);
         public readonly Tensor?[] Slots = new Tensor?[world];
+        public readonly TimeSpan? Timeout = timeout;
+        public volatile string? Aborted;
     }
 
-    readonly Shared shared;
-    public int Rank { get; }
-    public int WorldSize { get; }
-    public bool IsAborted => false;
+    readonly Group group;
 
-    ThreadCollective(Shared shared, int rank, int world) => (this.shared, Rank, WorldSize) = (shared, rank, world);
+    ThreadCollective(Group group, int rank) => (this.group, Rank) = (group, rank);
 
-    public static ThreadCollective[] Create(int world)
+    /// <summary>A world of <paramref name="world"/> ranks; a rank that waits longer than <paramref name="timeout"/>
+    /// (default: forever) at a barrier aborts the group.</summary>
+    public static ICollective[] Create(int world, TimeSpan? timeout = null)
     {
-        var s = new Shared(world);
-        return Enumerable.Range(0, world).Select(r => new ThreadCollective(s, r, world)).ToArray();
+        var g = new Group(world, timeout);
+        return Enumerable.Range(0, world).Select(r => (ICollective)new ThreadCollective(g, r)).ToArray();
     }
+
+    public int Rank { get; }
+    public int WorldSize => group.Slots.Length;
+    public bool IsAborted => group.Aborted is not null;
 
     /// <summary>Runs <paramref name="body"/> once per rank on its own thread and returns the results in rank order.</summary>
     public static T[] Run<T>(int world, Func<ICollective, T> body) => Run(Create(world), body);
@@ -44,7 +50,8 @@ internal sealed class ThreadCollective : ICollective
             catch (Exception e)
             {
                 errors[r] = e;
-                if (c is ThreadCollective tc) tc.shared.Barrier.RemoveParticipant();
+                // The other ranks go on without this one (a failure elsewhere is reported by its own rank).
+                if (c is ThreadCollective tc) tc.group.Barrier.RemoveParticipant();
                 else c.Abort($"rank {r} failed: {e.Message}");
             }
         })).ToArray();
@@ -55,12 +62,32 @@ internal sealed class ThreadCollective : ICollective
         return results;
     }
 
+    void Sync()
+    {
+        var deadline = group.Timeout is { } timeout ? DateTime.UtcNow + timeout : DateTime.MaxValue;
+        while (true)
+        {
+            if (group.Aborted is { } reason) throw new CollectiveAbortedException(reason);
+            // A timed-out SignalAndWait withdraws our signal, so polling keeps aborts responsive.
+            if (group.Barrier.SignalAndWait(TimeSpan.FromMilliseconds(50)))
+            {
+                if (group.Aborted is { } after) throw new CollectiveAbortedException(after);
+                return;
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                Abort("timeout");
+                throw new CollectiveAbortedException("timeout");
+            }
+        }
+    }
+
     Tensor[] Exchange(Tensor t)
     {
-        shared.Slots[Rank] = t.detach().clone();
-        shared.Barrier.SignalAndWait();
-        var all = shared.Slots.Select(s => s!.clone()).ToArray();
-        shared.Barrier.SignalAndWait();
+        group.Slots[Rank] = t.detach().clone();
+        Sync();
+        var all = group.Slots.Select(s => s!.clone()).ToArray();
+        Sync();
         return all;
     }
 
@@ -90,7 +117,9 @@ internal sealed class ThreadCollective : ICollective
         using (torch.no_grad()) tensor.copy_(all[root]);
     }
 
-    public void Barrier() => shared.Barrier.SignalAndWait();
-    public void Abort(string reason) { }
-    public void Dispose() { }
+    public void Barrier() => Sync();
+
+    public void Abort(string reason) => group.Aborted ??= reason;
+
+    public void Dispose() => Abort("disposed");
 }
