@@ -30,14 +30,9 @@ public static class CollectiveWorlds
     public static ICollective[] Local(int worldSize, TimeSpan? timeout = null) =>
         LocalCollectiveGroup.Create(worldSize, timeout ?? TimeSpan.FromSeconds(30));
 
-    /// <summary>Runs body(rank) on one dedicated thread per rank and returns the results in rank order; rethrows the first failure.</summary>
-    public static T[] Run<T>(ICollective[] world, Func<ICollective, T> body)
-    {
-        var tasks = world.Select(c => Task.Factory.StartNew(() => body(c), TaskCreationOptions.LongRunning)).ToArray();
-        if (!Task.WaitAll(tasks, TimeSpan.FromSeconds(60)))
-            throw new TimeoutException("a rank did not finish within 60 s");
-        return tasks.Select(t => t.Result).ToArray();
-    }
+    /// <summary>Runs body(rank) on one dedicated thread per rank and returns the results in rank order (failures as
+    /// <see cref="ThreadCollective.Run{T}(IReadOnlyList{ICollective}, Func{ICollective, T})"/>).</summary>
+    public static T[] Run<T>(ICollective[] world, Func<ICollective, T> body) => ThreadCollective.Run(world, body);
 
     public static void Run(ICollective[] world, Action<ICollective> body) => Run(world, c => { body(c); return 0; });
 

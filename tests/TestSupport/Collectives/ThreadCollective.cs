@@ -38,7 +38,9 @@ public sealed class ThreadCollective : ICollective
     /// <summary>Runs <paramref name="body"/> once per rank on its own thread and returns the results in rank order.</summary>
     public static T[] Run<T>(int world, Func<ICollective, T> body) => Run(Create(world), body);
 
-    /// <summary>Runs <paramref name="body"/> on one thread per communicator (any backend) and returns results in rank order.</summary>
+    /// <summary>Runs <paramref name="body"/> on one thread per communicator (any backend) and returns results in rank order;
+    /// a failing rank leaves the barrier (this fake) or aborts its communicator (real backends, so that the others stop
+    /// waiting), and all failures are rethrown together.</summary>
     public static T[] Run<T>(IReadOnlyList<ICollective> comms, Func<ICollective, T> body)
     {
         var world = comms.Count;
@@ -54,11 +56,11 @@ public sealed class ThreadCollective : ICollective
                 if (c is ThreadCollective tc) tc.group.Barrier.RemoveParticipant();
                 else c.Abort($"rank {r} failed: {e.Message}");
             }
-        })).ToArray();
+        }) { IsBackground = true }).ToArray(); // a hung rank must not keep the test host alive
         foreach (var t in threads) t.Start();
         foreach (var t in threads) Assert.True(t.Join(TimeSpan.FromSeconds(60)), "rank thread hung");
-        var first = errors.FirstOrDefault(e => e != null);
-        if (first != null) throw new AggregateException(first);
+        var failures = errors.OfType<Exception>().ToList();
+        if (failures.Count > 0) throw new AggregateException(failures); // every rank's, the cause and the aborts it set off
         return results;
     }
 

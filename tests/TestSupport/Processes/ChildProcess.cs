@@ -86,16 +86,7 @@ public class ChildProcess : IDisposable
     /// <inheritdoc cref="WaitExit"/>
     public async Task<int> WaitAsync(TimeSpan timeout)
     {
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{process.StartInfo.FileName} did not exit within {timeout}; output:\n{Output}");
-        }
+        await ExitOrKillAsync(process, timeout, () => $"{process.StartInfo.FileName} did not exit within {timeout}; output:\n{Output}");
         process.WaitForExit(); // flushes the asynchronous output readers
         return process.ExitCode;
     }
@@ -137,6 +128,17 @@ public class ChildProcess : IDisposable
         // Both pipes are drained at once so that a chatty process cannot block on a full one.
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
+        await ExitOrKillAsync(process, timeout, () => $"{exe} {string.Join(' ', list)} did not finish within {timeout}");
+        return new Result(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <inheritdoc cref="RunAsync"/>
+    public static Result Run(string exe, IEnumerable<string> args, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment = null) =>
+        RunAsync(exe, args, timeout, environment).GetAwaiter().GetResult();
+
+    /// <summary>Waits for <paramref name="process"/> to exit; past <paramref name="timeout"/> kills its tree and throws.</summary>
+    static async Task ExitOrKillAsync(Process process, TimeSpan timeout, Func<string> timeoutMessage)
+    {
         using var cts = new CancellationTokenSource(timeout);
         try
         {
@@ -145,14 +147,9 @@ public class ChildProcess : IDisposable
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{exe} {string.Join(' ', list)} did not finish within {timeout}");
+            throw new TimeoutException(timeoutMessage());
         }
-        return new Result(process.ExitCode, await stdout, await stderr);
     }
-
-    /// <inheritdoc cref="RunAsync"/>
-    public static Result Run(string exe, IEnumerable<string> args, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment = null) =>
-        RunAsync(exe, args, timeout, environment).GetAwaiter().GetResult();
 
     static ProcessStartInfo StartInfo(string exe, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment,
         string? workingDirectory)
