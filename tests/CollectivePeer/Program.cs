@@ -1,5 +1,6 @@
 using System.Net;
 using ActorFace.Model.Collectives;
+using ActorFace.Tests;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -94,9 +95,9 @@ public static class Program
 
     static int PartialFC(ICollective c, string directory)
     {
-        var r = ActorFace.Model.Tests.Collectives.PartialFCProblem.Run(c);
-        ActorFace.Model.Tests.Collectives.PartialFCProblem.WriteFloats(Path.Combine(directory, $"grad-{c.Rank}.bin"), r.EmbeddingGrad);
-        ActorFace.Model.Tests.Collectives.PartialFCProblem.WriteFloats(Path.Combine(directory, $"wgrad-{c.Rank}.bin"), r.WeightGrad);
+        var r = PartialFCProblem.Run(c);
+        PartialFCProblem.WriteFloats(Path.Combine(directory, $"grad-{c.Rank}.bin"), r.EmbeddingGrad);
+        PartialFCProblem.WriteFloats(Path.Combine(directory, $"wgrad-{c.Rank}.bin"), r.WeightGrad);
         Console.WriteLine(FormattableString.Invariant($"LOSS {r.Loss:R}"));
         return 0;
     }

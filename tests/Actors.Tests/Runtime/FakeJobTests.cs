@@ -29,8 +29,8 @@ public sealed class FakeJobTests : IDisposable
         Assert.Equal(Enumerable.Range(1, 10).Select(i => (long)i), one.Losses.Keys.Order());
         foreach (var step in one.Losses.Keys)
             Assert.Equal(one.Losses[step], two.Losses[step], 12);
-        Assert.Equal(one.FinalWeights!, two.FinalWeights!, new Tolerance(1e-12));
-        Assert.Equal(one.AllClasses(), two.AllClasses(), new Tolerance(1e-9));
+        Assert.Equal(one.FinalWeights!, two.FinalWeights!, Tolerance.Relative(1e-12));
+        Assert.Equal(one.AllClasses(), two.AllClasses(), Tolerance.Relative(1e-9));
     }
 
     [Fact]
@@ -66,8 +66,8 @@ public sealed class FakeJobTests : IDisposable
             InProcessJob.Fake(faulty, failAt: (1, 1, 5)));
         Assert.True(result.Success, result.Message);
         Assert.Equal(4, faulty.TrainersCreated); // two ranks x two generations
-        Assert.Equal(clean.FinalWeights!, faulty.FinalWeights!, new Tolerance(1e-12));
-        Assert.Equal(clean.AllClasses(), faulty.AllClasses(), new Tolerance(1e-9));
+        Assert.Equal(clean.FinalWeights!, faulty.FinalWeights!, Tolerance.Relative(1e-12));
+        Assert.Equal(clean.AllClasses(), faulty.AllClasses(), Tolerance.Relative(1e-9));
         var log = File.ReadAllText(Path.Combine(Out("faulty"), "training.log"));
         Assert.Contains("generation 2: world size 2, resuming after step 3", log);
     }
@@ -98,8 +98,8 @@ public sealed class FakeJobTests : IDisposable
         Assert.Matches(@"\[node\] rank \d made no progress for \d+(\.\d)? s after step 4 \(cluster.step_timeout = 2 s\): hung", log);
         Assert.Contains("[node] rank(s) 1 did not stop within 2 s (cluster.abort_timeout): abandoned", log);
         Assert.Contains("generation 2: 2 rank(s)", log);
-        Assert.Equal(clean.FinalWeights!, hung.FinalWeights!, new Tolerance(1e-12));
-        Assert.Equal(clean.AllClasses(), classes, new Tolerance(1e-9));
+        Assert.Equal(clean.FinalWeights!, hung.FinalWeights!, Tolerance.Relative(1e-12));
+        Assert.Equal(clean.AllClasses(), classes, Tolerance.Relative(1e-9));
     }
 
     [Theory]
@@ -124,8 +124,8 @@ public sealed class FakeJobTests : IDisposable
         Assert.Equal(Enumerable.Range(4, 7).Select(i => (long)i), second.Losses.Keys.Order()); // steps 4..10 re-run after checkpoint 3
         foreach (var step in second.Losses.Keys)
             Assert.Equal(reference.Losses[step], second.Losses[step], 12);
-        Assert.Equal(reference.FinalWeights!, second.FinalWeights!, new Tolerance(1e-12));
-        Assert.Equal(reference.AllClasses(), second.AllClasses(), new Tolerance(1e-9));
+        Assert.Equal(reference.FinalWeights!, second.FinalWeights!, Tolerance.Relative(1e-12));
+        Assert.Equal(reference.AllClasses(), second.AllClasses(), Tolerance.Relative(1e-9));
     }
 
     [Fact]
@@ -135,10 +135,4 @@ public sealed class FakeJobTests : IDisposable
         Assert.False(result.Success);
         Assert.Contains("no complete checkpoint", result.Message);
     }
-}
-
-internal sealed class Tolerance(double eps) : IEqualityComparer<double>
-{
-    public bool Equals(double x, double y) => Math.Abs(x - y) <= eps * Math.Max(1, Math.Abs(x));
-    public int GetHashCode(double obj) => 0;
 }

@@ -69,9 +69,9 @@ public class ClusterTlsTests
     [Fact]
     public async Task NodeWithACertificateOfAnotherCaCannotJoinACertificateCluster()
     {
-        using var certs = new ActorFace.Model.Tests.Security.TestCertificates();
+        using var certs = new TestCertificates();
         var ca = certs.CreateCa("cluster-ca");
-        TlsCredentials Load(ActorFace.Model.Tests.Security.TestCertificates.NodeFiles f) => TlsCredentials.FromPemFiles(f.Certificate, f.Key, f.Ca);
+        TlsCredentials Load(TestCertificates.NodeFiles f) => TlsCredentials.FromPemFiles(f.Certificate, f.Key, f.Ca);
         using var seedCreds = Load(certs.IssueNode(ca, "seed"));
         using var memberCreds = Load(certs.IssueNode(ca, "member"));
         using var rogueCreds = Load(certs.IssueNode(certs.CreateCa("rogue-ca"), "rogue"));

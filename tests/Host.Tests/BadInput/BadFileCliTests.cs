@@ -1,6 +1,5 @@
 using ActorFace.Model.Backbones;
 using ActorFace.Model.Evaluation;
-using ActorFace.Model.Tests.Security;
 using SkiaSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;

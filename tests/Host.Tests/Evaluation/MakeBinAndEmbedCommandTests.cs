@@ -1,6 +1,5 @@
 using System.Text.Json;
 using ActorFace.Model.Evaluation;
-using ActorFace.Model.Tests.Evaluation;
 using SkiaSharp;
 
 namespace ActorFace.Host.Tests.Evaluation;

@@ -1,5 +1,4 @@
 using ActorFace.Model.Evaluation;
-using ActorFace.Model.Tests.Evaluation;
 using SkiaSharp;
 
 namespace ActorFace.Host.Tests.Evaluation;

@@ -33,7 +33,7 @@ public sealed class LiveTrainingMonitorTests(ITestOutputHelper output) : IDispos
         var clock = System.Diagnostics.Stopwatch.StartNew();
         void Phase(string what) => output.WriteLine($"{clock.Elapsed.TotalSeconds,5:F1}s {what}");
         var run = Path.Combine(_dir, "run");
-        var port = ActorfaceProcess.FreePort();
+        var port = FreePorts.One();
         var seed = $"akka.tcp://actorface@127.0.0.1:{port}";
         string[] common = [.. Tiny, "--output", run, "--seed-nodes", seed];
         // The seed node is the oldest member, so it hosts the coordinator singleton; the joiner is the one to kill.

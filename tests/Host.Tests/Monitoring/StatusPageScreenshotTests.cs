@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using ActorFace.Host.Monitoring;
 
@@ -14,28 +13,12 @@ public class StatusPageScreenshotTests
 
     private static async Task<string> RunChromium(string profileDir, int timeoutSeconds, params string[] args)
     {
-        var psi = new ProcessStartInfo(Chromium)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                     "--disable-component-update", "--disable-sync", "--disable-quic", $"--user-data-dir={profileDir}", "--window-size=1280,900" })
-            psi.ArgumentList.Add(a);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds));
-        try { await process.WaitForExitAsync(timeout.Token); }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"chromium did not finish within {timeoutSeconds}s: {string.Join(' ', args)}");
-        }
-        Assert.True(process.ExitCode == 0, $"chromium exited with {process.ExitCode}: {await stderr}");
-        return await stdout;
+        var (code, stdout, stderr) = await ChildProcess.RunAsync(Chromium,
+            ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--disable-quic", $"--user-data-dir={profileDir}", "--window-size=1280,900", .. args],
+            TimeSpan.FromSeconds(timeoutSeconds));
+        Assert.True(code == 0, $"chromium exited with {code}: {stderr}");
+        return stdout;
     }
 
     [ChromiumFact]

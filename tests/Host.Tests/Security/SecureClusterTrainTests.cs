@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using ActorFace.Host.Tests.Train;
-using ActorFace.Model.Tests.Security;
 
 namespace ActorFace.Host.Tests.Security;
 
@@ -39,7 +38,7 @@ public sealed class SecureClusterTrainTests : IDisposable
         string[] good = ["--set", "cluster.secret_file=" + SecretFile("secret")];
         using var certs = new TestCertificates();
         var rogue = certs.IssueNode(certs.CreateCa("rogue-ca"), "intruder");
-        var port = ActorfaceProcess.FreePort();
+        var port = FreePorts.One();
         string[] common = [.. Tiny, "--seed-nodes", $"akka.tcp://actorface@127.0.0.1:{port}"];
         // 30 s: on a loaded machine a 10 s join could give up before its TLS handshake with the seed had happened.
         string[] intruder = [.. common, "--set", "cluster.join_timeout=30s"];

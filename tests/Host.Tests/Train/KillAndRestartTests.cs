@@ -23,7 +23,7 @@ public sealed class KillAndRestartTests(ITestOutputHelper log) : IDisposable
 
     private static (ActorfaceProcess Seed, string[] JoinerArgs) Start(string output)
     {
-        var port = ActorfaceProcess.FreePort();
+        var port = FreePorts.One();
         string[] common = [.. Tiny, "--output", output, "--seed-nodes", $"akka.tcp://actorface@127.0.0.1:{port}"];
         return (new ActorfaceProcess([.. common, "--port", port.ToString(CultureInfo.InvariantCulture)]), common);
     }

@@ -30,7 +30,7 @@ public sealed class MultiProcessTrainTests : IDisposable
             Assert.True(await p.WaitAsync(TimeSpan.FromMinutes(3)) == 0, p.Output);
 
         var multi = Path.Combine(_dir, "multi");
-        var port = ActorfaceProcess.FreePort();
+        var port = FreePorts.One();
         var seed = $"akka.tcp://actorface@127.0.0.1:{port}";
         string[] common = [.. Tiny, "--output", multi, "--seed-nodes", seed, "--workers-per-node", "1", "--min-workers", "3"];
         using var seedNode = new ActorfaceProcess([.. common, "--port", port.ToString(CultureInfo.InvariantCulture)]);

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace ActorFace.Host.Tests.Train;
 
 /// <summary>A small tmpfs mounted for one test: a real "No space left on device" for checkpoint writes. Needs the
@@ -25,12 +23,8 @@ public sealed class SizeLimitedTmpfs : IDisposable
     {
         try
         {
-            var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in args) info.ArgumentList.Add(a);
-            using var p = Process.Start(info)!;
-            var output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            return (p.ExitCode, output.Trim());
+            var (code, stdout, stderr) = ChildProcess.Run(file, args, Timeout.InfiniteTimeSpan);
+            return (code, (stdout + stderr).Trim());
         }
         catch (System.ComponentModel.Win32Exception e)
         {

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using ActorFace.Model.Collectives;
 
 namespace ActorFace.Model.Tests.Collectives;
@@ -7,27 +5,13 @@ namespace ActorFace.Model.Tests.Collectives;
 /// <summary>Builds worlds of communicators for tests and runs one body per rank on its own thread.</summary>
 public static class CollectiveWorlds
 {
-    public static IReadOnlyList<IPEndPoint> FreeLoopbackEndpoints(int count)
-    {
-        // Hold every probe socket until all ports are chosen so that the same port is not handed out twice.
-        var probes = Enumerable.Range(0, count).Select(_ =>
-        {
-            var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            return s;
-        }).ToList();
-        var endpoints = probes.Select(s => (IPEndPoint)s.LocalEndPoint!).ToList();
-        probes.ForEach(s => s.Dispose());
-        return endpoints;
-    }
-
     /// <summary>
     /// A tcp-backend world over loopback whose ranks live on threads of this process; small frames exercise
     /// pipelining. The links are Unix domain sockets unless <paramref name="unixSockets"/> is false.
     /// </summary>
     public static ICollective[] Tcp(int worldSize, TimeSpan? timeout = null, int chunkBytes = 1024, string token = "test", bool unixSockets = true)
     {
-        var endpoints = FreeLoopbackEndpoints(worldSize);
+        var endpoints = FreePorts.Loopback(worldSize);
         var options = new TcpCollectiveOptions
         {
             Timeout = timeout ?? TimeSpan.FromSeconds(30),
@@ -46,14 +30,9 @@ public static class CollectiveWorlds
     public static ICollective[] Local(int worldSize, TimeSpan? timeout = null) =>
         LocalCollectiveGroup.Create(worldSize, timeout ?? TimeSpan.FromSeconds(30));
 
-    /// <summary>Runs body(rank) on one dedicated thread per rank and returns the results in rank order; rethrows the first failure.</summary>
-    public static T[] Run<T>(ICollective[] world, Func<ICollective, T> body)
-    {
-        var tasks = world.Select(c => Task.Factory.StartNew(() => body(c), TaskCreationOptions.LongRunning)).ToArray();
-        if (!Task.WaitAll(tasks, TimeSpan.FromSeconds(60)))
-            throw new TimeoutException("a rank did not finish within 60 s");
-        return tasks.Select(t => t.Result).ToArray();
-    }
+    /// <summary>Runs body(rank) on one dedicated thread per rank and returns the results in rank order (failures as
+    /// <see cref="ThreadCollective.Run{T}(IReadOnlyList{ICollective}, Func{ICollective, T})"/>).</summary>
+    public static T[] Run<T>(ICollective[] world, Func<ICollective, T> body) => ThreadCollective.Run(world, body);
 
     public static void Run(ICollective[] world, Action<ICollective> body) => Run(world, c => { body(c); return 0; });
 

@@ -46,7 +46,7 @@ public class PartialFCEquivalenceTests(ITestOutputHelper output)
         var runs = worlds.Select(w =>
         {
             var dir = Directory.CreateDirectory(Path.Combine(directory.FullName, $"w{w}")).FullName;
-            var endpoints = CollectiveWorlds.FreeLoopbackEndpoints(w);
+            var endpoints = FreePorts.Loopback(w);
             return (World: w, Dir: dir, Peers: Enumerable.Range(0, w).Select(r => PeerProcess.Start("pfc", r, endpoints, "pfc", dir)).ToList());
         }).ToList();
         try

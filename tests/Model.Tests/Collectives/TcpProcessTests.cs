@@ -13,7 +13,7 @@ public class TcpProcessTests
     [Fact]
     public void ThreeProcessesAgreeOnEveryOperationAndFailFastWhenOneIsKilled()
     {
-        var endpoints = CollectiveWorlds.FreeLoopbackEndpoints(3);
+        var endpoints = FreePorts.Loopback(3);
         var peers = Enumerable.Range(0, 3).Select(r => PeerProcess.Start("check+loop", r, endpoints, "gen-1")).ToList();
         try
         {
@@ -42,8 +42,8 @@ public class TcpProcessTests
     [Fact]
     public async Task PeerOfAnotherGenerationIsRejectedAndTheRingStillForms()
     {
-        var endpoints = CollectiveWorlds.FreeLoopbackEndpoints(2);
-        var stranger = CollectiveWorlds.FreeLoopbackEndpoints(1)[0];
+        var endpoints = FreePorts.Loopback(2);
+        var stranger = FreePorts.Loopback(1)[0];
         var current = new TcpCollectiveOptions { SessionToken = "gen-2", ConnectTimeout = TimeSpan.FromSeconds(20) };
         var rank0 = Task.Factory.StartNew(() => TcpCollective.Connect(0, endpoints, current), TaskCreationOptions.LongRunning);
         // A straggler of generation 1 that believes it is rank 1 dials rank 0 of generation 2 and is turned away.

@@ -25,15 +25,15 @@ public class RealDataVerificationTests(ITestOutputHelper output)
         var raw0 = model.Embed(new[] { set.FacesAndMirrors[0] })[0];
         double norm0 = Math.Sqrt(raw0.Sum(v => (double)v * v));
         Assert.Equal(3.0492, norm0, 3e-4);
-        Assert.Equal(new[] { 0.13731, 0.05579, 0.17305, 0.12414 }, raw0.Take(4).Select(v => (double)v), new Tolerance(2e-4));
+        Assert.Equal(new[] { 0.13731, 0.05579, 0.17305, 0.12414 }, raw0.Take(4).Select(v => (double)v), Tolerance.Absolute(2e-4));
 
         var run = VerificationRunner.Run(set, model);
         double[] flip = { 0.5910, 0.8779, 0.7801, 0.7254, 0.7037, 0.5735, 0.7968, 0.4696, 0.5516, 0.8499 };
         double[] noFlip = { 0.5981, 0.8750, 0.7690, 0.7172, 0.6764, 0.5926, 0.7916, 0.4634, 0.5623, 0.8475 };
         output.WriteLine("flip    " + string.Join(" ", run.Result.FlipCosines.Select(c => c.ToString("F4"))));
         output.WriteLine("no-flip " + string.Join(" ", run.Result.NoFlipCosines.Select(c => c.ToString("F4"))));
-        Assert.Equal(flip, run.Result.FlipCosines, new Tolerance(2e-4));
-        Assert.Equal(noFlip, run.Result.NoFlipCosines, new Tolerance(2e-4));
+        Assert.Equal(flip, run.Result.FlipCosines, Tolerance.Absolute(2e-4));
+        Assert.Equal(noFlip, run.Result.NoFlipCosines, Tolerance.Absolute(2e-4));
         Assert.Equal(3.45, run.Result.XNorm, 0.01);
     }
 
@@ -52,11 +52,5 @@ public class RealDataVerificationTests(ITestOutputHelper output)
         Assert.Equal(1.41, r.Flip.Std * 100, 0.1);
         Assert.Equal(93.50, r.NoFlip.Accuracy * 100, 0.1);
         Assert.Equal(3.384, r.XNorm, 0.005);
-    }
-
-    sealed class Tolerance(double eps) : IEqualityComparer<double>
-    {
-        public bool Equals(double x, double y) => Math.Abs(x - y) <= eps;
-        public int GetHashCode(double obj) => 0;
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using ActorFace.Tests;
 
 namespace ActorFace.Model.Tests.Goldens;
@@ -39,12 +38,10 @@ public sealed class MakeGoldensScriptFactAttribute : FactAttribute
     {
         try
         {
-            var info = new ProcessStartInfo(python, ["-c", "import torch"]) { RedirectStandardOutput = true, RedirectStandardError = true };
-            using var process = Process.Start(info)!;
-            _ = process.StandardError.ReadToEndAsync(); // drained so a chatty import cannot block on a full pipe
-            _ = process.StandardOutput.ReadToEndAsync();
-            if (process.WaitForExit(TimeSpan.FromMinutes(1))) return process.ExitCode == 0;
-            process.Kill(entireProcessTree: true);
+            return ChildProcess.Run(python, ["-c", "import torch"], TimeSpan.FromMinutes(1)).ExitCode == 0;
+        }
+        catch (TimeoutException)
+        {
             return false;
         }
         catch (System.ComponentModel.Win32Exception)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using ActorFace.Model.Backbones.Weights;
 using ActorFace.Tests;
@@ -40,9 +39,9 @@ public class MakeGoldensScriptTests(ITestOutputHelper output)
         try
         {
             var script = Path.Combine(SharedPaths.RepoRoot, "tools", "make_goldens.py");
-            var (code, stdout, stderr) = Run(MakeGoldensScriptFactAttribute.Python!, script,
+            var (code, stdout, stderr) = ChildProcess.Run(MakeGoldensScriptFactAttribute.Python!, [script,
                 "--arcface-torch", MakeGoldensScriptFactAttribute.ArcfaceTorch!, "--out", outDir,
-                "--celeba", SharedPaths.Reference(CelebaFolder));
+                "--celeba", SharedPaths.Reference(CelebaFolder)], TimeSpan.FromMinutes(8));
             output.WriteLine(stdout.Trim());
             Assert.True(code == 0, $"make_goldens.py exited with {code}:\n{stderr}");
             Assert.Equal(Files.Order(), Directory.GetFiles(outDir).Select(Path.GetFileName).Order()!);
@@ -109,20 +108,5 @@ public class MakeGoldensScriptTests(ITestOutputHelper output)
         {
             foreach (var (_, t) in expected.Concat(actual)) t.Dispose();
         }
-    }
-
-    static (int Code, string Out, string Err) Run(string exe, params string[] args)
-    {
-        var info = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) info.ArgumentList.Add(a);
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(8)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{exe} {string.Join(' ', args)} did not finish within 8 minutes");
-        }
-        return (process.ExitCode, stdout.Result, stderr.Result);
     }
 }

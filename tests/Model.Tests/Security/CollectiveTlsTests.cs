@@ -22,7 +22,7 @@ public sealed class CollectiveTlsTests : IDisposable
             var f = certs.IssueNode(ca, $"node{r}");
             return TlsCredentials.FromPemFiles(f.Certificate, f.Key, f.Ca);
         }).ToArray();
-        var results = SecureRing.Connect(CollectiveWorlds.FreeLoopbackEndpoints(3), r => WithTls(creds[r]));
+        var results = SecureRing.Connect(FreePorts.Loopback(3), r => WithTls(creds[r]));
         var world = results.Select(r => (ICollective)(r.Comm ?? throw new Xunit.Sdk.XunitException($"rank failed: {r.Error}"))).ToArray();
         try { SecureRing.AssertAllReduceWorks(world); }
         finally
@@ -42,7 +42,7 @@ public sealed class CollectiveTlsTests : IDisposable
         // The rogue node even pins the real CA: it trusts us, but we do not trust it.
         using var goodCreds = TlsCredentials.FromPemFiles(good.Certificate, good.Key, good.Ca);
         using var rogueCreds = TlsCredentials.FromPemFiles(rogue.Certificate, rogue.Key, good.Ca);
-        var results = SecureRing.Connect(CollectiveWorlds.FreeLoopbackEndpoints(2), r => WithTls(r == 0 ? goodCreds : rogueCreds, 4));
+        var results = SecureRing.Connect(FreePorts.Loopback(2), r => WithTls(r == 0 ? goodCreds : rogueCreds, 4));
         foreach (var (comm, _) in results) comm?.Dispose();
         Assert.All(results, r => Assert.Null(r.Comm));
         Assert.Contains(results, r => r.Error!.ToString().Contains("does not chain to the pinned CA"));
@@ -57,12 +57,12 @@ public sealed class CollectiveTlsTests : IDisposable
         using var a2 = TlsCredentials.FromClusterSecret(secret); // same secret, independently derived (another node)
         Assert.NotEqual(a.Certificate.Thumbprint, a2.Certificate.Thumbprint); // fresh signature, same key
 
-        var ok = SecureRing.Connect(CollectiveWorlds.FreeLoopbackEndpoints(2), r => WithTls(r == 0 ? a : a2));
+        var ok = SecureRing.Connect(FreePorts.Loopback(2), r => WithTls(r == 0 ? a : a2));
         var world = ok.Select(r => (ICollective)(r.Comm ?? throw new Xunit.Sdk.XunitException($"rank failed: {r.Error}"))).ToArray();
         try { SecureRing.AssertAllReduceWorks(world); }
         finally { CollectiveWorlds.DisposeAll(world); }
 
-        var refused = SecureRing.Connect(CollectiveWorlds.FreeLoopbackEndpoints(2), r => WithTls(r == 0 ? a : b, 4));
+        var refused = SecureRing.Connect(FreePorts.Loopback(2), r => WithTls(r == 0 ? a : b, 4));
         foreach (var (comm, _) in refused) comm?.Dispose();
         Assert.All(refused, r => Assert.Null(r.Comm));
         Assert.Contains(refused, r => r.Error!.ToString().Contains("was not made from this cluster's secret"));
@@ -73,7 +73,7 @@ public sealed class CollectiveTlsTests : IDisposable
     {
         var secret = ClusterSecret.Generate();
         using var tls = TlsCredentials.FromClusterSecret(secret);
-        var results = SecureRing.Connect(CollectiveWorlds.FreeLoopbackEndpoints(3), _ => SecureRing.Options().Secure(secret, tls));
+        var results = SecureRing.Connect(FreePorts.Loopback(3), _ => SecureRing.Options().Secure(secret, tls));
         var world = results.Select(r => (ICollective)(r.Comm ?? throw new Xunit.Sdk.XunitException($"rank failed: {r.Error}"))).ToArray();
         try { SecureRing.AssertAllReduceWorks(world); }
         finally { CollectiveWorlds.DisposeAll(world); }

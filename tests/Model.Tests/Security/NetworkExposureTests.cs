@@ -43,7 +43,7 @@ public sealed class NetworkExposureTests
         var remote = new[] { new IPEndPoint(IPAddress.Parse("10.0.0.5"), 29500), new IPEndPoint(IPAddress.Parse("10.0.0.6"), 29500) };
         Assert.Throws<ArgumentException>(() => NetworkExposure.CheckCollective(remote, false, false, allowInsecure: false));
         Assert.Equal(2, NetworkExposure.CheckCollective(remote, false, true, allowInsecure: false).Count);
-        Assert.All(NetworkExposure.CheckCollective(CollectiveWorlds.FreeLoopbackEndpoints(2), false, false, false), l => Assert.Contains("loopback only", l));
+        Assert.All(NetworkExposure.CheckCollective(FreePorts.Loopback(2), false, false, false), l => Assert.Contains("loopback only", l));
     }
 
     [Fact]

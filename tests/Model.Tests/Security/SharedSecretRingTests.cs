@@ -50,7 +50,7 @@ public sealed class SharedSecretRingTests
     [Fact]
     public void RankWithWrongSecretIsRefused()
     {
-        var endpoints = CollectiveWorlds.FreeLoopbackEndpoints(2);
+        var endpoints = FreePorts.Loopback(2);
         var good = ClusterSecret.Generate();
         var results = SecureRing.Connect(endpoints, r => WithSecret(r == 1 ? ClusterSecret.Generate() : good, connectSeconds: 4));
         foreach (var (comm, _) in results) comm?.Dispose();
@@ -61,7 +61,7 @@ public sealed class SharedSecretRingTests
     [Fact]
     public void RingFormsAndWorksWhileStrangersWithoutTheSecretTryToGetIn()
     {
-        var endpoints = CollectiveWorlds.FreeLoopbackEndpoints(3);
+        var endpoints = FreePorts.Loopback(3);
         var secret = ClusterSecret.Generate();
         using var formed = new CancellationTokenSource();
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using ActorFace.Model.Tests.Goldens;
 using ActorFace.Tests;
 
@@ -22,14 +21,9 @@ static class ArcfaceTorchReference
                      ?? throw new InvalidOperationException("ACTORFACE_STEP_PARITY_REGENERATE=1 needs ACTORFACE_ARCFACE_TORCH (the arcface_torch folder)");
         var python = MakeGoldensScriptFactAttribute.Python
                      ?? throw new InvalidOperationException("no Python with torch found (set ACTORFACE_PYTHON; Debian: apt-get install python3-torch)");
-        var psi = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { Path.Combine(SharedPaths.RepoRoot, "tools", "step_parity.py"), "--arcface-torch", folder }
-                     .Concat(arguments).Concat(["--out", output]))
-            psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        var stdout = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"step_parity.py exited {p.ExitCode}:\n{stdout}\n{stderr.Result}");
+        var (code, stdout, stderr) = ChildProcess.Run(python,
+            [Path.Combine(SharedPaths.RepoRoot, "tools", "step_parity.py"), "--arcface-torch", folder, .. arguments, "--out", output],
+            Timeout.InfiniteTimeSpan);
+        if (code != 0) throw new InvalidOperationException($"step_parity.py exited {code}:\n{stdout}\n{stderr}");
     }
 }

@@ -1,13 +1,13 @@
 using System.Text;
 
-namespace ActorFace.Model.Tests.Evaluation;
+namespace ActorFace.Tests;
 
 /// <summary>
 /// Hand-encodes (protobuf) an ONNX model `out = ReduceMean(data, axes=[2,3], keepdims=0)`: input [batch,3,size,size]
 /// float32 → output [batch,3], i.e. the mean of each normalised input channel. batch = null gives a symbolic "N".
 /// <see cref="WriteBlockMax"/> writes a longer, repeatable one for tests that compare outputs of separate runs.
 /// </summary>
-internal static class TinyOnnxModel
+public static class TinyOnnxModel
 {
     public static void Write(string path, int? batch, int size = 112)
     {

@@ -4,7 +4,7 @@ using ActorFace.Model.PartialFC;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ActorFace.Model.Tests.Collectives;
+namespace ActorFace.Tests;
 
 /// <summary>
 /// One Partial FC step on a fixed problem (global batch N = 12, D = 8, C = 13 classes, ArcFace s = 64, m = 0.5),

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace ActorFace.Model.Tests.Security;
+namespace ActorFace.Tests;
 
 /// <summary>A throw-away CA and node certificates made in the test (no key material is committed), written as PEM.</summary>
 public sealed class TestCertificates : IDisposable

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace ActorFace.Model.Tests.Security;
+namespace ActorFace.Tests;
 
 /// <summary>Files that are not regular files: a FIFO (an open blocks until a writer comes) and a symlink to /dev/zero (endless).</summary>
 public static class SpecialFiles

@@ -1,4 +1,4 @@
-namespace ActorFace.Model.Security;
+namespace ActorFace.Tests;
 
 /// <summary>
 /// A small seeded mutation fuzzer for file and wire parsers. Each case mutates a valid seed input (bit flips,
