@@ -1,7 +1,7 @@
 using System.Net;
-using ActorFace.Model.Collectives;
 using ActorFace.Tests;
 using TorchSharp;
+using ActorFace.Model.Communication.Collectives;
 using static TorchSharp.torch;
 
 namespace ActorFace.CollectivePeer;

@@ -83,7 +83,7 @@ public static class LocalRunRegistry
         if (!File.Exists(path)) return null;
         try
         {
-            var text = ActorFace.Model.Security.RegularFile.ReadAllText(path, "run registration", 1 << 20);
+            var text = ActorFace.Model.Formats.RegularFile.ReadAllText(path, "run registration", 1 << 20);
             return JsonSerializer.Deserialize<LocalRunInfo>(text, MonitorSnapshotJson.Options)
                    ?? throw new InvalidDataException($"{path}: registry file is 'null'");
         }

@@ -4,7 +4,7 @@ using Akka.Actor.Setup;
 using Akka.Configuration;
 using Akka.Event;
 using Akka.Remote.Transport.DotNetty;
-using ActorFace.Model.Security;
+using ActorFace.Model.Communication.Security;
 
 namespace ActorFace.Actors.Security;
 

@@ -1,8 +1,8 @@
 using System.Net;
-using ActorFace.Model.Collectives;
-using ActorFace.Model.Security;
 using Akka.Actor;
 using Akka.Configuration;
+using ActorFace.Model.Communication.Collectives;
+using ActorFace.Model.Communication.Security;
 
 namespace ActorFace.Actors.Security;
 

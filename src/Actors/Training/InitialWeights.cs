@@ -3,6 +3,7 @@ using ActorFace.Model.Backbones;
 using ActorFace.Model.Backbones.Weights;
 using ActorFace.Model.PartialFC;
 using TorchSharp;
+using ActorFace.Model.Formats.Pickle;
 using static TorchSharp.torch;
 
 namespace ActorFace.Actors.Training;

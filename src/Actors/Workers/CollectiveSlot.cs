@@ -1,4 +1,5 @@
-using ActorFace.Model.Collectives;
+using ActorFace.Model.Communication.Collectives;
+
 
 namespace ActorFace.Actors.Workers;
 

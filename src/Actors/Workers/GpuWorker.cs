@@ -4,9 +4,9 @@ using ActorFace.Actors.Logging;
 using ActorFace.Actors.Monitoring;
 using ActorFace.Actors.Protocol;
 using ActorFace.Actors.Settings;
-using ActorFace.Model.Collectives;
 using Akka.Actor;
 using Akka.Event;
+using ActorFace.Model.Communication.Collectives;
 
 namespace ActorFace.Actors.Workers;
 

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using ActorFace.Model.Collectives;
+using ActorFace.Model.Communication.Collectives;
 
 namespace ActorFace.Actors.Workers;
 

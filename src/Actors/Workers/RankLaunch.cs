@@ -1,7 +1,7 @@
 using ActorFace.Actors.Protocol;
 using ActorFace.Actors.Settings;
-using ActorFace.Model.Collectives;
 using Akka.Actor;
+using ActorFace.Model.Communication.Collectives;
 
 namespace ActorFace.Actors.Workers;
 

@@ -1,9 +1,9 @@
 using System.Net;
 using ActorFace.Actors.Coordination;
 using ActorFace.Actors.Settings;
-using ActorFace.Model.Collectives;
 using Akka.Actor;
 using TorchSharp;
+using ActorFace.Model.Communication.Collectives;
 using static TorchSharp.torch;
 
 namespace ActorFace.Actors.Workers;

@@ -2,9 +2,9 @@ using System.Net;
 using System.Net.Sockets;
 using ActorFace.Actors.Protocol;
 using ActorFace.Actors.Settings;
-using ActorFace.Model.Collectives;
 using Akka.Actor;
 using Akka.Event;
+using ActorFace.Model.Communication.Collectives;
 
 namespace ActorFace.Actors.Workers;
 

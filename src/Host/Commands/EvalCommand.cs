@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using ActorFace.Model.Evaluation;
+using ActorFace.Model.Evaluation.Plots;
 
 namespace ActorFace.Host.Commands;
 

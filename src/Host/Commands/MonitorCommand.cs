@@ -1,8 +1,8 @@
 using System.CommandLine;
 using ActorFace.Actors.Monitoring;
 using ActorFace.Actors.Security;
-using ActorFace.Model.Security;
 using ActorFace.Host.Monitoring;
+using ActorFace.Model.Communication.Security;
 
 namespace ActorFace.Host.Commands;
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using ActorFace.Model.Data;
-using ActorFace.Model.Data.RecordIO;
 using ActorFace.Model.Data.Synthetic;
+using ActorFace.Model.Formats.RecordIO;
 
 namespace ActorFace.Host.Commands;
 

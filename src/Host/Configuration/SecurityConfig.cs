@@ -1,6 +1,6 @@
 using ActorFace.Actors.Security;
 using ActorFace.Actors.Settings;
-using ActorFace.Model.Security;
+using ActorFace.Model.Communication.Security;
 
 namespace ActorFace.Host.Configuration;
 

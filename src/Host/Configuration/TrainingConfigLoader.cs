@@ -59,7 +59,7 @@ public static class TrainingConfigLoader
     /// <summary>A regular file of at most <see cref="MaxConfigBytes"/> (a FIFO or a device is refused, not read forever).</summary>
     private static string ReadConfigFile(string path)
     {
-        try { return ActorFace.Model.Security.RegularFile.ReadAllText(path, "config file", MaxConfigBytes); }
+        try { return ActorFace.Model.Formats.RegularFile.ReadAllText(path, "config file", MaxConfigBytes); }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
         {
             throw new ConfigException(e.Message);

@@ -1,4 +1,5 @@
 using ActorFace.Model.Backbones.Weights;
+using ActorFace.Model.Formats.Pickle;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 

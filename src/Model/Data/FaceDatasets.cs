@@ -1,5 +1,4 @@
 using System.Globalization;
-using ActorFace.Model.Data.RecordIO;
 using ActorFace.Model.Data.Synthetic;
 
 namespace ActorFace.Model.Data;

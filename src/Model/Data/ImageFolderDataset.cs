@@ -1,3 +1,5 @@
+using ActorFace.Model.Formats.Images;
+
 namespace ActorFace.Model.Data;
 
 /// <summary>
@@ -57,7 +59,7 @@ public sealed class ImageFolderDataset : IFaceDataset
         if ((uint)index >= (uint)samples.Length) throw new ArgumentOutOfRangeException(nameof(index), index, $"dataset has {samples.Length} samples");
         var (path, label) = samples[index];
         byte[] bytes;
-        try { bytes = ActorFace.Model.Security.RegularFile.ReadAllBytes(path, "image", ActorFace.Model.Evaluation.FaceImageCodec.MaxFileBytes); }
+        try { bytes = ActorFace.Model.Formats.RegularFile.ReadAllBytes(path, "image", ActorFace.Model.Formats.Images.FaceImageCodec.MaxFileBytes); }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
         { throw new DataFormatException(path, index, "cannot read image file: " + e.Message, e); }
         return new FaceSample(ImageCodec.DecodeRgb112(bytes, path, index), label);

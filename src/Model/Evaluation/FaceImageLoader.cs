@@ -1,4 +1,5 @@
 using System.Globalization;
+using ActorFace.Model.Formats.Images;
 
 namespace ActorFace.Model.Evaluation;
 
@@ -32,7 +33,7 @@ public static class FaceImageLoader
         if (!File.Exists(path)) throw new FileNotFoundException($"--landmarks {path}: file not found", path);
         var result = new Dictionary<string, double[,]>();
         int n = 0;
-        var text = ActorFace.Model.Security.RegularFile.ReadAllText(path, "--landmarks", 256L << 20);
+        var text = ActorFace.Model.Formats.RegularFile.ReadAllText(path, "--landmarks", 256L << 20);
         foreach (var line in text.Split('\n'))
         {
             n++;

@@ -1,3 +1,5 @@
+using ActorFace.Model.Formats.Images;
+
 namespace ActorFace.Model.Evaluation;
 
 /// <summary>

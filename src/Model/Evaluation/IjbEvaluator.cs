@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text;
+using ActorFace.Model.Evaluation.Plots;
+using ActorFace.Model.Formats.Images;
 
 namespace ActorFace.Model.Evaluation;
 

@@ -53,7 +53,7 @@ public sealed record IjbMeta(string Root, string Target, IReadOnlyList<IjbFace> 
         if (!File.Exists(path)) throw new FileNotFoundException($"IJB meta file {path} not found", path);
         var rows = new List<(string, int, string[])>();
         int n = 0;
-        foreach (var raw in ActorFace.Model.Security.RegularFile.ReadLines(path, "IJB meta file", long.MaxValue))
+        foreach (var raw in ActorFace.Model.Formats.RegularFile.ReadLines(path, "IJB meta file", long.MaxValue))
         {
             n++;
             if (string.IsNullOrWhiteSpace(raw)) continue;

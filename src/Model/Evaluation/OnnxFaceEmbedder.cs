@@ -1,4 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
+using ActorFace.Model.Formats.Images;
 
 namespace ActorFace.Model.Evaluation;
 
@@ -33,7 +34,7 @@ public sealed class OnnxFaceEmbedder : IFaceEmbedder
     {
         if (!File.Exists(modelPath)) throw new FileNotFoundException($"ONNX model {modelPath} not found", modelPath);
         // ONNX Runtime opens the path itself: refuse a FIFO (blocks forever) or a device (endless) first.
-        ActorFace.Model.Security.RegularFile.Require(modelPath, "ONNX model", MaxModelBytes);
+        ActorFace.Model.Formats.RegularFile.Require(modelPath, "ONNX model", MaxModelBytes);
         prep = preprocessing ?? OnnxPreprocessing.InsightFace;
         this.batchSize = Math.Max(1, batchSize);
         int cores = threads > 0 ? threads : Environment.ProcessorCount;

@@ -1,4 +1,5 @@
 using TorchSharp;
+using ActorFace.Model.Formats.Images;
 using static TorchSharp.torch;
 
 namespace ActorFace.Model.Evaluation;

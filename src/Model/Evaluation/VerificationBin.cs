@@ -1,6 +1,8 @@
 using System.Collections;
 using System.Text;
 using Razorvine.Pickle;
+using ActorFace.Model.Formats.Images;
+using ActorFace.Model.Formats.Pickle;
 
 namespace ActorFace.Model.Evaluation;
 
@@ -32,7 +34,7 @@ public sealed class VerificationBin
     public static VerificationBin Load(string path)
     {
         // Regular files only (a FIFO would block forever, /dev/zero fill the memory); one array at most.
-        var data = ActorFace.Model.Security.RegularFile.ReadAllBytes(path, "verification bin", ActorFace.Model.Security.RegularFile.MaxArrayBytes);
+        var data = ActorFace.Model.Formats.RegularFile.ReadAllBytes(path, "verification bin", ActorFace.Model.Formats.RegularFile.MaxArrayBytes);
         PickleGuard.Check(data, AllowedGlobals, path);
         NumpyPickleObjects.Register();
         object root;

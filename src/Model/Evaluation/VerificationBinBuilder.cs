@@ -1,3 +1,5 @@
+using ActorFace.Model.Formats.Images;
+
 namespace ActorFace.Model.Evaluation;
 
 /// <summary>
@@ -64,7 +66,7 @@ public static class VerificationBinBuilder
         return (bin, new Report(reused, identities.Length, identities.Sum(x => x.Files.Length)));
 
         static byte[] ReadImage(string path) =>
-            ActorFace.Model.Security.RegularFile.ReadAllBytes(path, "image", FaceImageCodec.MaxFileBytes);
+            ActorFace.Model.Formats.RegularFile.ReadAllBytes(path, "image", FaceImageCodec.MaxFileBytes);
 
         string Take(int id, string? exclude = null)
         {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ActorFace.Model.Formats.Images;
 
 namespace ActorFace.Model.Evaluation;
 

@@ -1,7 +1,7 @@
 using System.Runtime.Intrinsics;
-using ActorFace.Model.Collectives;
 using ActorFace.Model.Training;
 using TorchSharp;
+using ActorFace.Model.Communication.Collectives;
 using static TorchSharp.torch;
 
 namespace ActorFace.Model.PartialFC;

@@ -1,6 +1,6 @@
-using ActorFace.Model.Collectives;
 using ActorFace.Model.Losses;
 using TorchSharp;
+using ActorFace.Model.Communication.Collectives;
 using static TorchSharp.torch;
 
 namespace ActorFace.Model.PartialFC;

@@ -1,6 +1,6 @@
 using System.Globalization;
-using ActorFace.Model.Collectives;
 using TorchSharp;
+using ActorFace.Model.Communication.Collectives;
 using static TorchSharp.torch;
 
 namespace ActorFace.Model.Training;

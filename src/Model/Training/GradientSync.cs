@@ -1,5 +1,5 @@
-using ActorFace.Model.Collectives;
 using TorchSharp;
+using ActorFace.Model.Communication.Collectives;
 using static TorchSharp.torch;
 
 namespace ActorFace.Model.Training;

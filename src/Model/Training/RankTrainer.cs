@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using ActorFace.Model.Collectives;
 using ActorFace.Model.PartialFC;
 using TorchSharp;
+using ActorFace.Model.Communication.Collectives;
 using static TorchSharp.torch;
 
 namespace ActorFace.Model.Training;

@@ -1,8 +1,8 @@
 using ActorFace.Actors.Coordination;
 using ActorFace.Actors.Protocol;
 using ActorFace.Actors.Workers;
-using ActorFace.Model.Collectives;
 using Akka.Actor;
+using ActorFace.Model.Communication.Collectives;
 using static TorchSharp.torch;
 
 namespace ActorFace.Actors.Tests.Fakes;

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using ActorFace.Actors.Workers;
-using ActorFace.Model.Collectives;
+using ActorFace.Model.Communication.Collectives;
 using static TorchSharp.torch;
 
 namespace ActorFace.Actors.Tests.Fakes;

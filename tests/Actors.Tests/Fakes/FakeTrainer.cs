@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using ActorFace.Actors.Workers;
-using ActorFace.Model.Collectives;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,8 +1,8 @@
 using ActorFace.Actors.Security;
-using ActorFace.Model.Security;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Configuration;
+using ActorFace.Model.Communication.Security;
 
 namespace ActorFace.Actors.Tests.Security;
 

@@ -1,6 +1,5 @@
 using ActorFace.Actors.Monitoring;
 using ActorFace.Actors.Security;
-using ActorFace.Model.Security;
 using Akka.Configuration;
 using Xunit.Abstractions;
 

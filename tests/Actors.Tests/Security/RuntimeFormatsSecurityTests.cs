@@ -3,7 +3,6 @@ using System.Text.Json;
 using ActorFace.Actors.Checkpoints;
 using ActorFace.Actors.Protocol;
 using ActorFace.Actors.Serialization;
-using ActorFace.Model.Security;
 using Akka.Actor;
 using Akka.Configuration;
 using MessagePack;

@@ -1,7 +1,6 @@
 using System.Runtime.Serialization;
 using ActorFace.Actors.Monitoring;
 using ActorFace.Actors.Tests.Monitoring;
-using ActorFace.Model.Security;
 using MessagePack;
 using Xunit.Abstractions;
 

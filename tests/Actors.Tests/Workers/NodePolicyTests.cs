@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using ActorFace.Actors.Workers;
-using ActorFace.Model.Collectives;
+using ActorFace.Model.Communication.Collectives;
 
 namespace ActorFace.Actors.Tests.Workers;
 

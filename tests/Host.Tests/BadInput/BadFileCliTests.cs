@@ -1,6 +1,7 @@
 using ActorFace.Model.Backbones;
 using ActorFace.Model.Evaluation;
 using SkiaSharp;
+using ActorFace.Model.Formats.Images;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 

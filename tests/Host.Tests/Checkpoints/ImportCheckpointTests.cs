@@ -5,6 +5,7 @@ using ActorFace.Model.Backbones;
 using ActorFace.Model.Backbones.Weights;
 using ActorFace.Model.PartialFC;
 using ActorFace.Model.Training;
+using ActorFace.Model.Formats.Pickle;
 using static TorchSharp.torch;
 
 namespace ActorFace.Host.Tests.Checkpoints;

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
 using ActorFace.Model.Backbones.Weights;
+using ActorFace.Model.Formats.Pickle;
 using static TorchSharp.torch;
 
 namespace ActorFace.Host.Tests.Checkpoints;

@@ -1,7 +1,8 @@
 using ActorFace.Host.Tests.Train;
-using ActorFace.Model.Data.RecordIO;
 using ActorFace.Model.Evaluation;
 using SkiaSharp;
+using ActorFace.Model.Formats.Images;
+using ActorFace.Model.Formats.RecordIO;
 
 namespace ActorFace.Host.Tests.Data;
 

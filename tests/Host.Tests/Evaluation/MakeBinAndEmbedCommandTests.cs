@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ActorFace.Model.Evaluation;
 using SkiaSharp;
+using ActorFace.Model.Formats.Images;
 
 namespace ActorFace.Host.Tests.Evaluation;
 

@@ -1,6 +1,6 @@
 using ActorFace.Host.Commands.GpuCheck;
 using ActorFace.Host.Tests.Evaluation;
-using ActorFace.Model.Collectives;
+using ActorFace.Model.Communication.Collectives;
 using static TorchSharp.torch;
 
 namespace ActorFace.Host.Tests.GpuCheck;

@@ -1,8 +1,8 @@
 using ActorFace.Actors.Security;
 using ActorFace.Host.Monitoring;
-using ActorFace.Model.Security;
 using Akka.Actor;
 using Akka.Cluster;
+using ActorFace.Model.Communication.Security;
 
 namespace ActorFace.Host.Tests.Monitoring;
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using ActorFace.Host.Commands;
 using ActorFace.Host.Monitoring;
-using ActorFace.Model.Security;
+using ActorFace.Model.Communication.Security;
 
 namespace ActorFace.Host.Tests.Security;
 

@@ -3,8 +3,8 @@ using System.Net;
 using System.Security.Cryptography;
 using ActorFace.Host.Commands;
 using ActorFace.Host.Configuration;
-using ActorFace.Model.Collectives;
-using ActorFace.Model.Security;
+using ActorFace.Model.Communication.Collectives;
+using ActorFace.Model.Communication.Security;
 
 namespace ActorFace.Host.Tests.Security;
 

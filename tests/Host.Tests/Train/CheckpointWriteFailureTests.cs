@@ -1,5 +1,6 @@
 using ActorFace.Actors.Checkpoints;
 using ActorFace.Model.Backbones.Weights;
+using ActorFace.Model.Formats.Pickle;
 
 namespace ActorFace.Host.Tests.Train;
 

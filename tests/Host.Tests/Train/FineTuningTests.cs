@@ -4,6 +4,7 @@ using ActorFace.Host.Commands;
 using ActorFace.Model.Backbones;
 using ActorFace.Model.Backbones.Weights;
 using ActorFace.Model.PartialFC;
+using ActorFace.Model.Formats.Pickle;
 using static TorchSharp.torch;
 
 namespace ActorFace.Host.Tests.Train;

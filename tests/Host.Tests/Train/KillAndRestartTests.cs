@@ -1,6 +1,7 @@
 using System.Globalization;
 using ActorFace.Model.Backbones.Weights;
 using Xunit.Abstractions;
+using ActorFace.Model.Formats.Pickle;
 using static TorchSharp.torch;
 
 namespace ActorFace.Host.Tests.Train;

@@ -4,6 +4,7 @@ using ActorFace.Model.Backbones;
 using ActorFace.Model.Backbones.Weights;
 using ActorFace.Tests;
 using TorchSharp;
+using ActorFace.Model.Formats.Pickle;
 using static TorchSharp.torch;
 
 namespace ActorFace.Model.Tests.Backbones;

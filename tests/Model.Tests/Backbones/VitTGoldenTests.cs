@@ -5,6 +5,7 @@ using ActorFace.Model.Backbones.Weights;
 using ActorFace.Model.Evaluation;
 using ActorFace.Tests;
 using Xunit.Abstractions;
+using ActorFace.Model.Formats.Images;
 using static TorchSharp.torch;
 
 namespace ActorFace.Model.Tests.Backbones;

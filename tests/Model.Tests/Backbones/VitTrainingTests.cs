@@ -1,10 +1,10 @@
 using ActorFace.Model.Backbones;
 using ActorFace.Model.Backbones.Vit;
-using ActorFace.Model.Collectives;
 using ActorFace.Model.Losses;
 using ActorFace.Model.PartialFC;
 using ActorFace.Model.Training;
 using Xunit.Abstractions;
+using ActorFace.Model.Communication.Collectives;
 using static TorchSharp.torch;
 
 namespace ActorFace.Model.Tests.Backbones;

@@ -1,5 +1,5 @@
 using ActorFace.Model.Data;
-using ActorFace.Model.Data.RecordIO;
+using ActorFace.Model.Formats.RecordIO;
 
 namespace ActorFace.Model.Tests.Data;
 

@@ -1,6 +1,7 @@
 using ActorFace.Model.Data;
 using ActorFace.Model.Data.Synthetic;
 using Razorvine.Pickle;
+using ActorFace.Model.Formats.Images;
 
 namespace ActorFace.Model.Tests.Data;
 

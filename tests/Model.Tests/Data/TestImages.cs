@@ -1,5 +1,6 @@
 using ActorFace.Model.Data;
 using SkiaSharp;
+using ActorFace.Model.Formats.Images;
 
 namespace ActorFace.Model.Tests.Data;
 

@@ -1,5 +1,6 @@
 using ActorFace.Model.Evaluation;
 using SkiaSharp;
+using ActorFace.Model.Formats.Images;
 
 namespace ActorFace.Model.Tests.Evaluation;
 

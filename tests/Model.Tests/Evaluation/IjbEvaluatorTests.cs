@@ -1,6 +1,7 @@
 using System.Globalization;
 using ActorFace.Model.Evaluation;
 using SkiaSharp;
+using ActorFace.Model.Formats.Images;
 
 namespace ActorFace.Model.Tests.Evaluation;
 

@@ -1,4 +1,5 @@
 using ActorFace.Model.Evaluation;
+using ActorFace.Model.Formats.Images;
 
 namespace ActorFace.Model.Tests.Evaluation;
 

@@ -1,4 +1,5 @@
 using ActorFace.Model.Evaluation;
+using ActorFace.Model.Evaluation.Plots;
 
 namespace ActorFace.Model.Tests.Evaluation;
 

@@ -1,6 +1,7 @@
 using ActorFace.Model.Evaluation;
 using SkiaSharp;
 using TorchSharp;
+using ActorFace.Model.Formats.Images;
 using static TorchSharp.torch;
 
 namespace ActorFace.Model.Tests.Evaluation;

@@ -5,6 +5,7 @@ using ActorFace.Tests;
 using Microsoft.ML.OnnxRuntime;
 using TorchSharp.Modules;
 using Xunit.Abstractions;
+using ActorFace.Model.Formats.Images;
 using static TorchSharp.torch;
 
 namespace ActorFace.Model.Tests.Export;

@@ -2,6 +2,7 @@ using System.Text.Json;
 using ActorFace.Model.Backbones.Weights;
 using ActorFace.Tests;
 using Xunit.Abstractions;
+using ActorFace.Model.Formats.Pickle;
 using static TorchSharp.torch;
 
 namespace ActorFace.Model.Tests.Goldens;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using ActorFace.Model.Backbones.Weights;
+using ActorFace.Model.Formats.Pickle;
 using static TorchSharp.torch;
 
 namespace ActorFace.Actors.Checkpoints.ArcfaceTorch;

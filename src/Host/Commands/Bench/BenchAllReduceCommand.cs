@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Net;
 using ActorFace.Host.Infrastructure;
-using ActorFace.Model.Collectives;
+using ActorFace.Model.Communication.Collectives;
 
 namespace ActorFace.Host.Commands.Bench;
 

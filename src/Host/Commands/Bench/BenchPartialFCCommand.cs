@@ -3,11 +3,11 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Net;
 using ActorFace.Host.Infrastructure;
-using ActorFace.Model.Collectives;
 using ActorFace.Model.Losses;
 using ActorFace.Model.PartialFC;
 using ActorFace.Model.Runtime;
 using TorchSharp;
+using ActorFace.Model.Communication.Collectives;
 using static TorchSharp.torch;
 
 namespace ActorFace.Host.Commands.Bench;

@@ -4,7 +4,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using ActorFace.Host.Infrastructure;
-using ActorFace.Model.Collectives;
+using ActorFace.Model.Communication.Collectives;
 
 namespace ActorFace.Host.Commands.Bench;
 

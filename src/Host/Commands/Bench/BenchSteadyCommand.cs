@@ -1,7 +1,7 @@
 using System.CommandLine;
-using ActorFace.Model.Collectives;
 using ActorFace.Model.Runtime;
 using TorchSharp;
+using ActorFace.Model.Communication.Collectives;
 
 namespace ActorFace.Host.Commands.Bench;
 

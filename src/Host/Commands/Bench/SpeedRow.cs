@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using ActorFace.Model.Backbones;
-using ActorFace.Model.Collectives;
 using ActorFace.Model.Losses;
 using ActorFace.Model.PartialFC;
 using ActorFace.Model.Runtime;
 using ActorFace.Model.Training;
 using TorchSharp;
+using ActorFace.Model.Communication.Collectives;
 using static TorchSharp.torch;
 
 namespace ActorFace.Host.Commands.Bench;

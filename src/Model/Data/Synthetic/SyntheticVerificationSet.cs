@@ -1,3 +1,6 @@
+using ActorFace.Model.Formats.Images;
+using ActorFace.Model.Formats.Pickle;
+
 namespace ActorFace.Model.Data.Synthetic;
 
 /// <summary>

@@ -4,6 +4,8 @@ using ActorFace.Model.Backbones.Weights;
 using ActorFace.Model.Data;
 using ActorFace.Tests;
 using TorchSharp;
+using ActorFace.Model.Formats.Images;
+using ActorFace.Model.Formats.Pickle;
 using static TorchSharp.torch;
 
 namespace ActorFace.Model.Tests.Training.StepParity;

@@ -1,12 +1,12 @@
 using System.Text.Json;
 using ActorFace.Model.Backbones.Weights;
-using ActorFace.Model.Collectives;
 using ActorFace.Model.Losses;
 using ActorFace.Model.PartialFC;
 using ActorFace.Model.Tests.Data;
 using ActorFace.Model.Training;
 using ActorFace.Tests;
 using Xunit.Abstractions;
+using ActorFace.Model.Communication.Collectives;
 using static TorchSharp.torch;
 
 namespace ActorFace.Model.Tests.Training.StepParity;

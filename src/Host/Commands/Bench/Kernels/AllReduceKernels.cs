@@ -1,6 +1,6 @@
-using ActorFace.Model.Collectives;
 using BenchmarkDotNet.Attributes;
 using TorchSharp;
+using ActorFace.Model.Communication.Collectives;
 using static TorchSharp.torch;
 
 namespace ActorFace.Host.Commands.Bench.Kernels;

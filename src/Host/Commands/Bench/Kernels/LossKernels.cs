@@ -1,8 +1,8 @@
-using ActorFace.Model.Collectives;
 using ActorFace.Model.Losses;
 using ActorFace.Model.PartialFC;
 using BenchmarkDotNet.Attributes;
 using TorchSharp;
+using ActorFace.Model.Communication.Collectives;
 using static TorchSharp.torch;
 
 namespace ActorFace.Host.Commands.Bench.Kernels;

@@ -1,0 +1,46 @@
+using ActorFace.Model.Evaluation;
+using Xunit.Abstractions;
+using ActorFace.Model.Formats.Pickle;
+
+namespace ActorFace.Model.Tests.Formats;
+
+/// <summary>Mutation fuzzing of the verification .bin reader (PickleGuard, the unpickler, image decoding).</summary>
+public sealed class VerificationBinFuzzTests : IDisposable
+{
+    readonly string dir = Directory.CreateTempSubdirectory("actorface-fuzz-bin-").FullName;
+    readonly ITestOutputHelper output;
+
+    public VerificationBinFuzzTests(ITestOutputHelper output) => this.output = output;
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    static readonly Type[] Documented = [typeof(InvalidDataException), typeof(UnsafePickleException)];
+
+    byte[] SeedBin()
+    {
+        var images = Enumerable.Range(0, 4).Select(k =>
+        {
+            var rgb = new byte[16 * 16 * 3];
+            for (var i = 0; i < rgb.Length; i++) rgb[i] = (byte)(i * (k + 1));
+            return ActorFace.Model.Formats.Images.ImageCodec.EncodeJpeg(rgb, 16, 16, 50);
+        }).ToList();
+        var path = Path.Combine(dir, "seed.bin");
+        BinPickleWriter.Write(path, images, [true, false]);
+        return File.ReadAllBytes(path);
+    }
+
+    [Fact]
+    public void MutatedVerificationBinsParseOrFailWithADocumentedError()
+    {
+        var seed = SeedBin();
+        var path = Path.Combine(dir, "case.bin");
+        var report = new MutationFuzzer(seed: 13).Run([seed], MutationFuzzer.CaseCount(2000), bytes =>
+        {
+            File.WriteAllBytes(path, bytes);
+            var bin = VerificationBin.Load(path);
+            bin.DecodeImages();
+        }, Documented, TimeSpan.FromSeconds(10));
+        output.WriteLine($".bin: {report}");
+        Assert.True(report.Failures == 0, report.ToString());
+    }
+}
