@@ -1,6 +1,5 @@
 using ActorFace.Model.Communication.Collectives;
 
-
 namespace ActorFace.Actors.Workers;
 
 /// <summary>

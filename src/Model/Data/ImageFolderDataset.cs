@@ -1,5 +1,5 @@
+using ActorFace.Model.Formats;
 using ActorFace.Model.Formats.Images;
-
 namespace ActorFace.Model.Data;
 
 /// <summary>
@@ -59,7 +59,7 @@ public sealed class ImageFolderDataset : IFaceDataset
         if ((uint)index >= (uint)samples.Length) throw new ArgumentOutOfRangeException(nameof(index), index, $"dataset has {samples.Length} samples");
         var (path, label) = samples[index];
         byte[] bytes;
-        try { bytes = ActorFace.Model.Formats.RegularFile.ReadAllBytes(path, "image", ActorFace.Model.Formats.Images.FaceImageCodec.MaxFileBytes); }
+        try { bytes = RegularFile.ReadAllBytes(path, "image", ImageCodec.MaxFileBytes); }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
         { throw new DataFormatException(path, index, "cannot read image file: " + e.Message, e); }
         return new FaceSample(ImageCodec.DecodeRgb112(bytes, path, index), label);

@@ -1,5 +1,4 @@
 using ActorFace.Model.Formats.Images;
-
 namespace ActorFace.Model.Evaluation;
 
 /// <summary>

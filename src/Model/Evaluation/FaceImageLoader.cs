@@ -51,7 +51,7 @@ public static class FaceImageLoader
 
     public static RgbImage Load(string file, IReadOnlyDictionary<string, double[,]>? landmarks, Action<string> warn)
     {
-        var image = FaceImageCodec.DecodeFile(file);
+        var image = ImageCodec.DecodeFile(file);
         if (landmarks != null)
         {
             if (!landmarks.TryGetValue(file, out var lm) && !landmarks.TryGetValue(Path.GetFileName(file), out lm))

@@ -43,7 +43,7 @@ public static class IjbEvaluator
             Parallelism.For(count, i =>
             {
                 var face = meta.Faces[start + i];
-                var aligned = FaceAligner.Align(FaceImageCodec.DecodeFile(meta.ImagePath(face)), face.Landmarks);
+                var aligned = FaceAligner.Align(ImageCodec.DecodeFile(meta.ImagePath(face)), face.Landmarks);
                 batch[i] = aligned;
                 batch[count + i] = aligned.FlipHorizontal();
             });

@@ -59,7 +59,11 @@ public sealed class VerificationBin
     }
 
     /// <summary>Writes pickle protocol 3 of (list of bytes, list of bool), readable by Python's pickle.load.</summary>
-    public void Save(string path) => BinPickleWriter.Write(path, Images, IsSame);
+    public void Save(string path)
+    {
+        using var file = new FileStream(path, FileMode.Create, FileAccess.Write);
+        PickleWriter.WriteVerificationBin(file, Images, IsSame);
+    }
 
     /// <summary>Decodes every image to RGB (112×112 expected; others are resized shorter-side-to-112 as MXNet does).</summary>
     public RgbImage[] DecodeImages()
@@ -67,7 +71,7 @@ public sealed class VerificationBin
         var faces = new RgbImage[Images.Count];
         Parallelism.For(faces.Length, i =>
         {
-            var img = FaceImageCodec.Decode(Images[i], $"{Name}: image {i}");
+            var img = ImageCodec.Decode(Images[i], $"{Name}: image {i}");
             // Refuse before resizing: a crafted header (16x16912, say) would otherwise cost a 13-megapixel resize.
             var (w, h) = ImageOps.ResizeShortSize(img.Width, img.Height, RgbImage.FaceSize);
             if (w != RgbImage.FaceSize || h != RgbImage.FaceSize)

@@ -1,5 +1,5 @@
+using ActorFace.Model.Formats;
 using ActorFace.Model.Formats.Images;
-
 namespace ActorFace.Model.Evaluation;
 
 /// <summary>
@@ -66,7 +66,7 @@ public static class VerificationBinBuilder
         return (bin, new Report(reused, identities.Length, identities.Sum(x => x.Files.Length)));
 
         static byte[] ReadImage(string path) =>
-            ActorFace.Model.Formats.RegularFile.ReadAllBytes(path, "image", FaceImageCodec.MaxFileBytes);
+            RegularFile.ReadAllBytes(path, "image", ImageCodec.MaxFileBytes);
 
         string Take(int id, string? exclude = null)
         {

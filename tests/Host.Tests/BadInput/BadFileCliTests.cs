@@ -23,7 +23,7 @@ public sealed class BadFileCliTests : IDisposable
     {
         var path = Path.Combine(dir, "face.png");
         if (!File.Exists(path))
-            File.WriteAllBytes(path, FaceImageCodec.Encode(new RgbImage(112, 112, Enumerable.Range(0, 112 * 112 * 3).Select(i => (byte)(i * 7)).ToArray()),
+            File.WriteAllBytes(path, ImageCodec.Encode(new RgbImage(112, 112, Enumerable.Range(0, 112 * 112 * 3).Select(i => (byte)(i * 7)).ToArray()),
                 SKEncodedImageFormat.Png));
         return path;
     }

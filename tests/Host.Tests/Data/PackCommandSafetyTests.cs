@@ -27,7 +27,7 @@ public sealed class PackCommandSafetyTests : IDisposable
         {
             Directory.CreateDirectory(Path.Combine(root, $"id{id}"));
             for (int k = 0; k < 3; k++)
-                File.WriteAllBytes(Path.Combine(root, $"id{id}", $"{k}.jpg"), FaceImageCodec.Encode(Face(id * 3 + k), SKEncodedImageFormat.Jpeg));
+                File.WriteAllBytes(Path.Combine(root, $"id{id}", $"{k}.jpg"), ImageCodec.Encode(Face(id * 3 + k), SKEncodedImageFormat.Jpeg));
         }
         if (bad)
         {

@@ -21,7 +21,7 @@ public class MakeBinAndEmbedCommandTests : IDisposable
         {
             Directory.CreateDirectory(Path.Combine(root, $"{id:D4}"));
             for (int k = 0; k < 4; k++)
-                File.WriteAllBytes(Path.Combine(root, $"{id:D4}", $"{k}.jpg"), FaceImageCodec.Encode(Face(id * 4 + k), SKEncodedImageFormat.Jpeg));
+                File.WriteAllBytes(Path.Combine(root, $"{id:D4}", $"{k}.jpg"), ImageCodec.Encode(Face(id * 4 + k), SKEncodedImageFormat.Jpeg));
         }
         var bin = Path.Combine(dir, "mine.bin");
         var (code, output, err) = CommandRunner.Run("make-bin", "--images", root, "--pairs", "20", "--out", bin, "--seed", "3", "--identity-disjoint");
@@ -41,8 +41,8 @@ public class MakeBinAndEmbedCommandTests : IDisposable
     {
         var imgs = Path.Combine(dir, "imgs");
         Directory.CreateDirectory(imgs);
-        File.WriteAllBytes(Path.Combine(imgs, "a.png"), FaceImageCodec.Encode(Face(1), SKEncodedImageFormat.Png));
-        File.WriteAllBytes(Path.Combine(imgs, "b.png"), FaceImageCodec.Encode(Face(2, 100, 120), SKEncodedImageFormat.Png));
+        File.WriteAllBytes(Path.Combine(imgs, "a.png"), ImageCodec.Encode(Face(1), SKEncodedImageFormat.Png));
+        File.WriteAllBytes(Path.Combine(imgs, "b.png"), ImageCodec.Encode(Face(2, 100, 120), SKEncodedImageFormat.Png));
         var model = SyntheticEvalInputs.TinyModel(dir); // the command, not a model's numbers, is under test
         var npy = Path.Combine(dir, "e.npy");
 
@@ -75,8 +75,8 @@ public class MakeBinAndEmbedCommandTests : IDisposable
         for (int y = 0; y < 112; y++) Array.Copy(face.Pixels, y * 112 * 3, loose, ((y + 17) * 130 + 9) * 3, 112 * 3);
         var crop = Path.Combine(dir, "crop.png");
         var looseFile = Path.Combine(dir, "loose.png");
-        File.WriteAllBytes(crop, FaceImageCodec.Encode(face, SKEncodedImageFormat.Png));
-        File.WriteAllBytes(looseFile, FaceImageCodec.Encode(new RgbImage(130, 140, loose), SKEncodedImageFormat.Png));
+        File.WriteAllBytes(crop, ImageCodec.Encode(face, SKEncodedImageFormat.Png));
+        File.WriteAllBytes(looseFile, ImageCodec.Encode(new RgbImage(130, 140, loose), SKEncodedImageFormat.Png));
         var t = FaceAligner.ArcFaceTemplate;
         var marks = Path.Combine(dir, "marks.txt");
         File.WriteAllText(marks, "loose.png " + string.Join(" ", Enumerable.Range(0, 5).Select(i =>

@@ -26,8 +26,8 @@ internal static class SyntheticEvalInputs
         {
             var a = Face(i);
             var b = i % 2 == 0 ? Mirror(a) : Face(i + 100);
-            images.Add(FaceImageCodec.Encode(a, SKEncodedImageFormat.Png));
-            images.Add(FaceImageCodec.Encode(b, SKEncodedImageFormat.Png));
+            images.Add(ImageCodec.Encode(a, SKEncodedImageFormat.Png));
+            images.Add(ImageCodec.Encode(b, SKEncodedImageFormat.Png));
             same.Add(i % 2 == 0);
         }
         var path = Path.Combine(dir, name + ".bin");

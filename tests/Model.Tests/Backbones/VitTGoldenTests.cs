@@ -89,7 +89,7 @@ public class VitTGoldenTests(ITestOutputHelper output)
         var worst = 0.0;
         foreach (var face in Golden.GetProperty("celeba_faces_eval").EnumerateObject())
         {
-            var image = FaceImageCodec.DecodeFile(SharedPaths.Data(Path.Combine("celeba-subset-112", face.Name)));
+            var image = ImageCodec.DecodeFile(SharedPaths.Data(Path.Combine("celeba-subset-112", face.Name)));
             var ours = embedder.Embed([image])[0];
             var e = GoldenR18.NormalisedError(ours, GoldenR18.Floats(face.Value));
             output.WriteLine($"vit_t on {face.Name}: max |ours - torch| / max |torch| = {e:E3}");

@@ -26,7 +26,7 @@ internal static class FaceFixtures
             var dir = Directory.CreateDirectory(Path.Combine(root, $"{1000 + id}")).FullName;
             for (int k = 0; k < perIdentity; k++)
                 File.WriteAllBytes(Path.Combine(dir, $"{k:D3}.jpg"),
-                    FaceImageCodec.Encode(Solid((byte)(id * 20), (byte)(k * 30), 128, id * 64 + k + 1), SKEncodedImageFormat.Jpeg));
+                    ImageCodec.Encode(Solid((byte)(id * 20), (byte)(k * 30), 128, id * 64 + k + 1), SKEncodedImageFormat.Jpeg));
         }
         return root;
     }

@@ -92,7 +92,7 @@ public class IjbEvaluatorTests : IDisposable
             for (int y = 17; y < 17 + 112; y++)
                 for (int x = 9; x < 9 + 112; x++)
                     px[(y * 130 + x) * 3 + "rgb".IndexOf(f.C)] = 255;
-            File.WriteAllBytes(Path.Combine(root, "loose_crop", f.Name), FaceImageCodec.Encode(new RgbImage(130, 140, px), SKEncodedImageFormat.Png));
+            File.WriteAllBytes(Path.Combine(root, "loose_crop", f.Name), ImageCodec.Encode(new RgbImage(130, 140, px), SKEncodedImageFormat.Png));
         }
         File.WriteAllLines(Path.Combine(root, "meta", "ijbc_face_tid_mid.txt"), faces.Select(f => $"{f.Name} {f.T} {f.M}"));
         File.WriteAllLines(Path.Combine(root, "meta", "ijbc_name_5pts_score.txt"), faces.Select(f => $"{f.Name} {lmk} {f.S.ToString(inv)}"));

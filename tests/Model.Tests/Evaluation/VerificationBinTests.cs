@@ -130,7 +130,7 @@ public class VerificationBinTests : IDisposable
     [Fact]
     public void UndecodableImageIsNamedNotWrappedInAggregateException()
     {
-        var good = ActorFace.Model.Formats.Images.FaceImageCodec.Encode(FaceFixtures.Solid(1, 2, 3), SkiaSharp.SKEncodedImageFormat.Png);
+        var good = ActorFace.Model.Formats.Images.ImageCodec.Encode(FaceFixtures.Solid(1, 2, 3), SkiaSharp.SKEncodedImageFormat.Png);
         var bin = new VerificationBin("broken", new[] { good, new byte[] { 1, 2, 3 } }, new[] { true });
         var e = Assert.Throws<InvalidDataException>(() => bin.DecodeImages());
         Assert.Contains("broken: image 1", e.Message);

@@ -21,8 +21,8 @@ public class VerificationCallbackTests : IDisposable
         {
             bool s = p % 2 == 0;
             byte c1 = (byte)(p * 12), c2 = s ? c1 : (byte)(255 - p * 12);
-            images.Add(FaceImageCodec.Encode(FaceFixtures.Solid(c1, 40, 200, 2 * p + 1), SKEncodedImageFormat.Png));
-            images.Add(FaceImageCodec.Encode(FaceFixtures.Solid(c2, 40, 200, 2 * p + 2), SKEncodedImageFormat.Png));
+            images.Add(ImageCodec.Encode(FaceFixtures.Solid(c1, 40, 200, 2 * p + 1), SKEncodedImageFormat.Png));
+            images.Add(ImageCodec.Encode(FaceFixtures.Solid(c2, 40, 200, 2 * p + 2), SKEncodedImageFormat.Png));
             same.Add(s);
         }
         new VerificationBin(name, images, same).Save(Path.Combine(dir, name + ".bin"));

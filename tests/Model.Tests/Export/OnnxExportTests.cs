@@ -24,7 +24,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output) : IDisposable
     static List<RgbImage> Faces(int count) =>
         Directory.GetDirectories(SharedPaths.Data("celeba-subset-112")).Order(StringComparer.Ordinal)
             .Select(d => Directory.GetFiles(d, "*.jpg").Order(StringComparer.Ordinal).First())
-            .Take(count).Select(FaceImageCodec.DecodeFile).ToList();
+            .Take(count).Select(ImageCodec.DecodeFile).ToList();
 
     static nn.Module<Tensor, Tensor> Backbone(string network)
     {

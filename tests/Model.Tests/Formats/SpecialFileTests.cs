@@ -30,7 +30,7 @@ public sealed class SpecialFileTests : IDisposable
         {
             case "pth": PthArchive.Read(path); break;
             case "bin": VerificationBin.Load(path); break;
-            case "image": FaceImageCodec.DecodeFile(path); break;
+            case "image": ImageCodec.DecodeFile(path); break;
             case "secret": ClusterSecret.FromFile(path); break;
             case "pem": TlsCredentials.FromPemFiles(path, path, path); break;
             case "onnx": new OnnxFaceEmbedder(path).Dispose(); break;

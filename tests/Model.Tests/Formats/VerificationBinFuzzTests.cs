@@ -1,3 +1,4 @@
+using ActorFace.Model.Formats.Images;
 using ActorFace.Model.Evaluation;
 using Xunit.Abstractions;
 using ActorFace.Model.Formats.Pickle;
@@ -22,11 +23,11 @@ public sealed class VerificationBinFuzzTests : IDisposable
         {
             var rgb = new byte[16 * 16 * 3];
             for (var i = 0; i < rgb.Length; i++) rgb[i] = (byte)(i * (k + 1));
-            return ActorFace.Model.Formats.Images.ImageCodec.EncodeJpeg(rgb, 16, 16, 50);
+            return ImageCodec.EncodeJpeg(rgb, 16, 16, 50);
         }).ToList();
-        var path = Path.Combine(dir, "seed.bin");
-        BinPickleWriter.Write(path, images, [true, false]);
-        return File.ReadAllBytes(path);
+        using var bin = new MemoryStream();
+        PickleWriter.WriteVerificationBin(bin, images, [true, false]);
+        return bin.ToArray();
     }
 
     [Fact]

@@ -1,6 +1,5 @@
 using ActorFace.Model.Communication.Collectives;
 
-
 namespace ActorFace.Model.Communication.Security;
 
 /// <summary>Applies the cluster's data-plane protection to <see cref="TcpCollectiveOptions"/>.</summary>

@@ -1,6 +1,5 @@
 using ActorFace.Model.Formats.Images;
 using ActorFace.Model.Formats.Pickle;
-
 namespace ActorFace.Model.Data.Synthetic;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using ActorFace.Model.Data;
-
 namespace ActorFace.Model.Formats.RecordIO;
 
 public sealed record PackReport(int Records, int Images, int NumClasses, bool InsightFaceLayout, IReadOnlyList<string> Problems)

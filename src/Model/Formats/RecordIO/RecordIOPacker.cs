@@ -134,7 +134,7 @@ public static class RecordIOPacker
     }
 
     static byte[] ReadImage(string path) =>
-        ActorFace.Model.Formats.RegularFile.ReadAllBytes(path, "image", ActorFace.Model.Formats.Images.FaceImageCodec.MaxFileBytes);
+        RegularFile.ReadAllBytes(path, "image", ImageCodec.MaxFileBytes);
 
     static byte[] ImageBytes(string path, PackOptions options)
     {

@@ -2,7 +2,6 @@ using ActorFace.Model.Communication.Collectives;
 using ActorFace.Model.Communication.Security;
 using ActorFace.Model.Tests.Communication.Collectives;
 
-
 namespace ActorFace.Model.Tests.Communication.Security;
 
 public sealed class CollectiveTlsTests : IDisposable

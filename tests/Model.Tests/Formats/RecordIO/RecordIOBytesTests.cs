@@ -1,7 +1,6 @@
 using ActorFace.Model.Formats.RecordIO;
 using ActorFace.Model.Tests.Data;
 
-
 namespace ActorFace.Model.Tests.Formats.RecordIO;
 
 /// <summary>Spec Appendix D "RecordIO bytes", written and read back.</summary>
