@@ -36,23 +36,35 @@ public static class MallocStartup
     public static void EnsureAtProcessStart()
     {
         if (!OperatingSystem.IsLinux()) return;
-        if ((Environment.GetEnvironmentVariable("LD_PRELOAD") ?? "").Contains("malloc", StringComparison.Ordinal)) return;
-        bool wantDefault = string.Equals(Environment.GetEnvironmentVariable("ACTORFACE_MALLOC"), "default", StringComparison.OrdinalIgnoreCase);
-        bool ours = Environment.GetEnvironmentVariable(Marker) == "1";
+        var changes = Plan(name => Environment.GetEnvironmentVariable(name));
+        if (changes.Count == 0) return;
+        foreach (var (name, value) in changes) Environment.SetEnvironmentVariable(name, value);
+        Reexec();
+    }
+
+    /// <summary>
+    /// The environment changes that make this process's start-up environment match the wanted malloc mode (null
+    /// value = remove); empty when it already does. Variables the user set himself are left alone.
+    /// </summary>
+    public static IReadOnlyList<(string Name, string? Value)> Plan(Func<string, string?> env)
+    {
+        var changes = new List<(string, string?)>();
+        if ((env("LD_PRELOAD") ?? "").Contains("malloc", StringComparison.Ordinal)) return changes;
+        bool wantDefault = string.Equals(env("ACTORFACE_MALLOC"), "default", StringComparison.OrdinalIgnoreCase);
+        bool ours = env(Marker) == "1";
         if (wantDefault && ours)
         {
             // A child of a tuned process asked for glibc's defaults (bench backbone --compare-malloc).
-            foreach (var (name, _) in Variables) Environment.SetEnvironmentVariable(name, null);
-            Environment.SetEnvironmentVariable(Marker, null);
-            Reexec();
+            foreach (var (name, _) in Variables) changes.Add((name, null));
+            changes.Add((Marker, null));
         }
-        else if (!wantDefault && !SetAtStart)
+        else if (!wantDefault && env("MALLOC_ARENA_MAX") is null)
         {
             foreach (var (name, value) in Variables)
-                if (Environment.GetEnvironmentVariable(name) is null) Environment.SetEnvironmentVariable(name, value);
-            Environment.SetEnvironmentVariable(Marker, "1");
-            Reexec();
+                if (env(name) is null) changes.Add((name, value));
+            changes.Add((Marker, "1"));
         }
+        return changes;
     }
 
     static void Reexec()
