@@ -3,11 +3,17 @@
 
   python3 docs/bench/pytorch_peer.py backbone r18 infer 32
   python3 docs/bench/pytorch_peer.py pfc 1000000 0.1 128
+  python3 docs/bench/pytorch_peer.py backbone mbf train 32            # mbf: arcface_torch's own MobileFaceNet (*)
+  python3 docs/bench/pytorch_peer.py backbone r18 train 32 bf16       # torch.autocast("cpu", bfloat16)
+  python3 docs/bench/pytorch_peer.py folder ../shared/data/celeba-subset-112 mbf 64 [steps]   # the real-data loop
+
+(*) mbf and the folder loop import arcface_torch's backbones, losses.py and partial_fc_v2.py as they are from
+ACTORFACE_ARCFACE_TORCH (default /tmp/aft/recognition/arcface_torch); nothing of it is copied here.
 
 glibc malloc is told to keep memory (the fair mode, as the issue asks): run with
 MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=18446744073709551615.
 """
-import resource, statistics, sys, time
+import os, resource, statistics, sys, time
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -67,9 +73,31 @@ def peak_rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
-def backbone(network, mode, batch, steps=5, warmup=2):
+def arcface_torch():
+    path = os.environ.get("ACTORFACE_ARCFACE_TORCH", "/tmp/aft/recognition/arcface_torch")
+    if not os.path.isfile(os.path.join(path, "backbones", "mobilefacenet.py")):
+        sys.exit(f"ACTORFACE_ARCFACE_TORCH={path}: not insightface's recognition/arcface_torch folder")
+    if path not in sys.path:
+        sys.path.insert(0, path)
+    return path
+
+
+def network_module(network):
+    if network == "mbf":
+        arcface_torch()
+        from backbones import get_model
+        return get_model("mbf", num_features=512)
+    return IResNet({"r18": [2, 2, 2, 2], "r50": [3, 4, 14, 3]}[network])
+
+
+def minor_faults():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def backbone(network, mode, batch, dtype="fp32", steps=5, warmup=2):
     torch.manual_seed(0)
-    model = IResNet({"r18": [2, 2, 2, 2], "r50": [3, 4, 14, 3]}[network])
+    model = network_module(network)
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == "bf16")
     images = torch.randn(batch, 3, 112, 112)
     sgd = torch.optim.SGD(model.parameters(), 0.1, momentum=0.9, weight_decay=5e-4)
     model.train(mode == "train")
@@ -78,15 +106,17 @@ def backbone(network, mode, batch, steps=5, warmup=2):
         t = time.perf_counter()
         if mode == "train":
             sgd.zero_grad()
-            model(images).pow(2).mean().backward()
+            with autocast:
+                out = model(images)
+            out.float().pow(2).mean().backward()
             sgd.step()
         else:
-            with torch.no_grad():
+            with torch.no_grad(), autocast:
                 model(images)
         if i >= warmup:
             times.append(time.perf_counter() - t)
     s = statistics.median(times)
-    print(f"pytorch backbone: network={network} mode={mode} batch={batch} torch={torch.__version__} threads={torch.get_num_threads()} "
+    print(f"pytorch backbone: network={network} mode={mode} dtype={dtype} batch={batch} torch={torch.__version__} threads={torch.get_num_threads()} "
           f"step_s={s:.4f} samples_per_s={batch / s:.2f} peak_rss_mib={peak_rss_mib()}")
 
 
@@ -128,9 +158,81 @@ def pfc(classes, sample_rate, batch, steps=5, warmup=2, d=512, s=64.0, m=0.5):
           f"step_s={st:.4f} samples_per_s={batch / st:.1f} peak_rss_mib={peak_rss_mib()}")
 
 
+class FolderImages(torch.utils.data.Dataset):
+    """arcface_torch's ImageFolder path (dataset.py: RandomHorizontalFlip, ToTensor, Normalize 0.5/0.5), decoded
+    with OpenCV because Debian's torch has no torchvision."""
+
+    def __init__(self, root):
+        classes = sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d)))
+        self.items = [(os.path.join(root, c, f), i) for i, c in enumerate(classes)
+                      for f in sorted(os.listdir(os.path.join(root, c)))]
+        self.classes = len(classes)
+
+    def __len__(self):
+        return len(self.items)
+
+    def __getitem__(self, index):
+        import cv2
+        path, label = self.items[index]
+        rgb = cv2.cvtColor(cv2.imread(path), cv2.COLOR_BGR2RGB)
+        if torch.rand(1).item() < 0.5:
+            rgb = rgb[:, ::-1]
+        x = torch.from_numpy(rgb.copy()).permute(2, 0, 1).float().div_(255).sub_(0.5).div_(0.5)
+        return x, label
+
+
+def folder(root, network, batch, steps=12, warmup=3, workers=2):
+    """train_v2.py's loop on one rank: DataLoader over an ImageFolder, backbone, CombinedMarginLoss (CosFace
+    0.4, the celeba_cpu.conf margins) inside PartialFC_V2 (sample rate 1.0), SGD with momentum; times each step
+    from one batch to the next (data wait included) and counts minor page faults per step after warm-up."""
+    arcface_torch()
+    import torch.distributed as dist
+    from losses import CombinedMarginLoss
+    from partial_fc_v2 import PartialFC_V2
+    if not dist.is_initialized():
+        os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
+        os.environ.setdefault("MASTER_PORT", "29561")
+        dist.init_process_group("gloo", rank=0, world_size=1)
+    if not torch.cuda.is_available():
+        torch.Tensor.cuda = lambda self, *args, **kwargs: self  # partial_fc_v2 hard-codes .cuda()
+    torch.manual_seed(0)
+    data = FolderImages(root)
+    loader = torch.utils.data.DataLoader(data, batch_size=batch, shuffle=True, num_workers=workers, drop_last=True,
+                                         persistent_workers=workers > 0)
+    model = network_module(network).train()
+    margin = CombinedMarginLoss(64, 1.0, 0.0, 0.4, 0)
+    pfc = PartialFC_V2(margin, 512, data.classes, 1.0, False).train()
+    sgd = torch.optim.SGD([{"params": model.parameters()}, {"params": pfc.parameters()}], lr=0.1, momentum=0.9,
+                          weight_decay=5e-4)
+    times, faults, step = [], [], 0
+    t, f = time.perf_counter(), minor_faults()
+    while step < warmup + steps:
+        for images, labels in loader:
+            loss = pfc(model(images), labels)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5)
+            sgd.step()
+            sgd.zero_grad()
+            now, nf = time.perf_counter(), minor_faults()
+            if step >= warmup:
+                times.append(now - t)
+                faults.append(nf - f)
+            t, f, step = now, nf, step + 1
+            if step >= warmup + steps:
+                break
+    s = statistics.median(times)
+    print(f"pytorch folder: network={network} batch={batch} workers={workers} torch={torch.__version__} "
+          f"threads={torch.get_num_threads()} step_s={s:.4f} samples_per_s={batch / s:.2f} "
+          f"minor_faults_per_step={statistics.median(faults):.0f} peak_rss_mib={peak_rss_mib()}")
+
+
 if __name__ == "__main__":
     kind, *args = sys.argv[1:]
+    if os.environ.get("ACTORFACE_THREADS"):
+        torch.set_num_threads(int(os.environ["ACTORFACE_THREADS"]))
     if kind == "backbone":
-        backbone(args[0], args[1], int(args[2]))
+        backbone(args[0], args[1], int(args[2]), *(args[3:4] or ["fp32"]))
+    elif kind == "folder":
+        folder(args[0], args[1], int(args[2]), *[int(a) for a in args[3:4]])
     else:
         pfc(int(args[0]), float(args[1]), int(args[2]))

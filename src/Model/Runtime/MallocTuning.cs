@@ -11,7 +11,9 @@ namespace ActorFace.Model.Runtime;
 /// arena, whose heaps are capped at 64 MiB, and glibc mmaps bigger blocks for them whatever M_MMAP_MAX says, then
 /// unmaps them on free (a 1M-class Partial FC step on a pool thread spent 5 of its 11 s refaulting its 2 GB
 /// gradient, ~11 µs per page in this VM). So there is one arena for all threads.
-/// On by default for every process that loads this assembly; ACTORFACE_MALLOC=default turns it off.
+/// On by default for every process that loads this assembly; ACTORFACE_MALLOC=default turns it off. The arena limit
+/// only holds for all threads when set before the process starts: the CLI does that (<see cref="MallocStartup"/>);
+/// a process that only gets mallopt (a test host) reports "keep-memory (mallopt only)".
 /// </summary>
 public static class MallocTuning
 {
@@ -42,7 +44,7 @@ public static class MallocTuning
             try
             {
                 Applied = mallopt(M_ARENA_MAX, 1) == 1 & mallopt(M_MMAP_MAX, 0) == 1 & mallopt(M_TRIM_THRESHOLD, int.MaxValue) == 1;
-                Mode = Applied ? "keep-memory" : "glibc-default";
+                Mode = !Applied ? "glibc-default" : MallocStartup.SetAtStart ? "keep-memory" : "keep-memory (mallopt only)";
             }
             catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
             {
