@@ -1,4 +1,5 @@
 using TorchSharp;
+using ActorFace.Model.Communication.Collectives;
 
 namespace ActorFace.Model.Data;
 
@@ -24,7 +25,7 @@ public static class BatchCollator
         // Written in place into the tensor's own (native, reused by malloc) memory: a managed float[] of a batch is a
         // 9.6 MB large-object-heap array at batch 64, whose pages the GC hands back and the next batch faults in again.
         var images = torch.empty([b, 3, S, S], torch.float32);
-        var pixels = new Span<float>((void*)Collectives.TensorMemory.DataPointer(images), b * 3 * Plane);
+        var pixels = new Span<float>((void*)TensorMemory.DataPointer(images), b * 3 * Plane);
         for (int i = 0; i < b; i++)
         {
             WriteChw(samples[i].Rgb, pixels.Slice(i * 3 * Plane, 3 * Plane), !flips.IsEmpty && flips[i]);
