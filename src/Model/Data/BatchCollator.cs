@@ -1,5 +1,5 @@
 using TorchSharp;
-using ActorFace.Model.Communication.Collectives;
+using ActorFace.Model.Runtime;
 
 namespace ActorFace.Model.Data;
 

@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using ActorFace.Model.Runtime;
 using ActorFace.Model.Training;
 using TorchSharp;
 using ActorFace.Model.Communication.Collectives;

@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using ActorFace.Model.Runtime;
 using System.Runtime.Intrinsics.X86;
 using TorchSharp;
 using ActorFace.Model.Communication.Collectives;

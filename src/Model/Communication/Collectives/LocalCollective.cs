@@ -1,4 +1,5 @@
 using TorchSharp;
+using ActorFace.Model.Runtime;
 using static TorchSharp.torch;
 
 namespace ActorFace.Model.Communication.Collectives;

@@ -1,4 +1,5 @@
 using System.Numerics;
+using ActorFace.Model.Runtime;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;

@@ -2,10 +2,10 @@ using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ActorFace.Model.Communication.Collectives;
+namespace ActorFace.Model.Runtime;
 
 /// <summary>
-/// Raw access to a tensor's bytes, so that collectives move memory with spans instead of element loops.
+/// Raw access to a tensor's bytes, so that collectives, Partial FC and the batch collator move memory with spans instead of element loops.
 /// Only contiguous tensors are exposed; callers make a contiguous working copy when needed.
 /// </summary>
 internal static unsafe class TensorMemory
