@@ -3,6 +3,7 @@
 
   python3 docs/bench/pytorch_peer.py backbone r18 infer 32
   python3 docs/bench/pytorch_peer.py pfc 1000000 0.1 128
+  python3 docs/bench/pytorch_peer.py onnx ../shared/data/models/fr_feature.onnx ../shared/data/celeba-1200pairs.bin [THREADS [PAIRS]]
 
 glibc malloc is told to keep memory (the fair mode, as the issue asks): run with
 MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=18446744073709551615.
@@ -128,9 +129,44 @@ def pfc(classes, sample_rate, batch, steps=5, warmup=2, d=512, s=64.0, m=0.5):
           f"step_s={st:.4f} samples_per_s={batch / st:.1f} peak_rss_mib={peak_rss_mib()}")
 
 
+def onnx_opencv(model, bin_path, threads=2, pairs=0):
+    """The OpenCV dnn side of `actorface bench onnx-eval`: every face of a verification bin and its mirror through an
+    ONNX model one at a time (batch 1, as the graph declares), with the model's own preprocessing ((x - 127) / 128,
+    RGB; data/README.md section 4). JPEG decoding happens before the clock starts, as in ActorFace's eval."""
+    import pickle
+    import cv2
+    import numpy as np
+    cv2.setNumThreads(threads)
+    with open(bin_path, "rb") as f:
+        bins, issame = pickle.load(f, encoding="bytes")
+    if pairs > 0:  # the first N pairs, as `bench onnx-eval --pairs N`
+        bins, issame = bins[:2 * pairs], issame[:pairs]
+    faces = [cv2.cvtColor(cv2.imdecode(np.frombuffer(bytes(b), np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB) for b in bins]
+    faces += [np.ascontiguousarray(f[:, ::-1]) for f in faces]
+    net = cv2.dnn.readNetFromONNX(model)
+    net.setInput(cv2.dnn.blobFromImage(faces[0], 1 / 128.0, (112, 112), (127, 127, 127)))
+    net.forward()  # warm-up: the first run plans the graph
+    out = np.empty((len(faces), 512), np.float32)
+    t = time.perf_counter()
+    for i, face in enumerate(faces):
+        net.setInput(cv2.dnn.blobFromImage(face, 1 / 128.0, (112, 112), (127, 127, 127)))
+        out[i] = net.forward().reshape(-1)
+    s = time.perf_counter() - t
+    n = len(faces) // 2
+    emb = out[:n].astype(np.float64) + out[n:]
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    cos = np.sum(emb[0::2] * emb[1::2], axis=1)
+    same = np.array(issame, bool)
+    print(f"opencv onnx-eval: model={model} bin={bin_path} opencv={cv2.__version__} threads={cv2.getNumThreads()} "
+          f"inferences={len(faces)} seconds={s:.2f} inferences_per_s={len(faces) / s:.1f} "
+          f"mean_cos_same={cos[same].mean():.4f} mean_cos_diff={cos[~same].mean():.4f} peak_rss_mib={peak_rss_mib()}")
+
+
 if __name__ == "__main__":
     kind, *args = sys.argv[1:]
     if kind == "backbone":
         backbone(args[0], args[1], int(args[2]))
+    elif kind == "onnx":
+        onnx_opencv(args[0], args[1], *(int(a) for a in args[2:4]))
     else:
         pfc(int(args[0]), float(args[1]), int(args[2]))

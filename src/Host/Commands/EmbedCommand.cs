@@ -31,7 +31,10 @@ public static class EmbedCommand
             var marks = p.GetValue(landmarks) is { } lmPath ? FaceImageLoader.ReadLandmarks(lmPath) : null;
             var faces = files.Select(f => FaceImageLoader.Load(f, marks, err.WriteLine)).ToList();
             using var embedder = model.Create(p);
-            var rows = embedder.Embed(p.GetValue(flip) ? faces.Concat(faces.Select(f => f.FlipHorizontal())).ToList() : faces);
+            var batch = p.GetValue(flip) ? faces.Concat(faces.Select(f => f.FlipHorizontal())).ToList() : faces;
+            float[][] rows;
+            using (var progress = ProgressReporter.ForCommand("embed", batch.Count, "images", err))
+                rows = embedder.Embed(batch, n => progress.Advance(n));
             if (p.GetValue(flip)) rows = rows.Take(faces.Count).Select((r, i) => r.Zip(rows[faces.Count + i], (a, b) => a + b).ToArray()).ToArray();
             if (p.GetValue(normalize))
                 rows = rows.Select(r => { double n = Math.Sqrt(r.Sum(v => (double)v * v)); return n == 0 ? r : r.Select(v => (float)(v / n)).ToArray(); }).ToArray();
