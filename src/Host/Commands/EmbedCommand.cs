@@ -29,7 +29,9 @@ public static class EmbedCommand
                 throw new ArgumentException($"--out {outPath}: use a .npy or .csv file name");
             var files = FaceImageLoader.Expand(p.GetValue(inputs)!);
             var marks = p.GetValue(landmarks) is { } lmPath ? FaceImageLoader.ReadLandmarks(lmPath) : null;
-            var faces = files.Select(f => FaceImageLoader.Load(f, marks, err.WriteLine)).ToList();
+            List<RgbImage> faces;
+            using (var decoding = ProgressReporter.ForCommand("embed: decode", files.Count, "images", err))
+                faces = files.Select(f => { var face = FaceImageLoader.Load(f, marks, err.WriteLine); decoding.Advance(); return face; }).ToList();
             using var embedder = model.Create(p);
             var batch = p.GetValue(flip) ? faces.Concat(faces.Select(f => f.FlipHorizontal())).ToList() : faces;
             float[][] rows;
