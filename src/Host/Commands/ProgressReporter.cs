@@ -47,8 +47,9 @@ public sealed class ProgressReporter : IDisposable
     public static ProgressReporter ForCommand(string label, long total, string unit, TextWriter? error = null)
     {
         error ??= Console.Error;
+        // AnsiConsole's own profile describes stdout, which may be redirected (--json > file) while stderr is a terminal.
         bool terminal = ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected
-                        && AnsiConsole.Profile.Capabilities.Interactive;
+                        && StderrConsole().Profile.Capabilities.Ansi;
         return new ProgressReporter(label, total, unit, terminal ? null : error, PlainInterval());
     }
 
@@ -106,10 +107,11 @@ public sealed class ProgressReporter : IDisposable
 
     static string Format(TimeSpan t) => t.TotalHours >= 1 ? t.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : t.ToString(@"m\:ss", CultureInfo.InvariantCulture);
 
+    static IAnsiConsole StderrConsole() => AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+
     async Task RunLiveBar()
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        await console.Progress().AutoClear(false).HideCompleted(false)
+        await StderrConsole().Progress().AutoClear(false).HideCompleted(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RateColumn(unit),
                 new ElapsedTimeColumn(), new RemainingTimeColumn())
             .StartAsync(async ctx =>
