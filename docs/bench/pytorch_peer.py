@@ -6,6 +6,7 @@
   python3 docs/bench/pytorch_peer.py backbone mbf train 32            # mbf: arcface_torch's own MobileFaceNet (*)
   python3 docs/bench/pytorch_peer.py backbone r18 train 32 bf16       # torch.autocast("cpu", bfloat16)
   python3 docs/bench/pytorch_peer.py folder ../shared/data/celeba-subset-112 mbf 64 [steps]   # the real-data loop
+  python3 docs/bench/pytorch_peer.py onnx ../shared/data/models/fr_feature.onnx ../shared/data/celeba-1200pairs.bin [THREADS [PAIRS]]
 
 (*) mbf and the folder loop import arcface_torch's backbones, losses.py and partial_fc_v2.py as they are from
 ACTORFACE_ARCFACE_TORCH (default /tmp/aft/recognition/arcface_torch); nothing of it is copied here.
@@ -224,6 +225,37 @@ def folder(root, network, batch, steps=12, warmup=3, workers=2):
     print(f"pytorch folder: network={network} batch={batch} workers={workers} torch={torch.__version__} "
           f"threads={torch.get_num_threads()} step_s={s:.4f} samples_per_s={batch / s:.2f} "
           f"minor_faults_per_step={statistics.median(faults):.0f} peak_rss_mib={peak_rss_mib()}")
+def onnx_opencv(model, bin_path, threads=2, pairs=0):
+    """The OpenCV dnn side of `actorface bench onnx-eval`: every face of a verification bin and its mirror through an
+    ONNX model one at a time (batch 1, as the graph declares), with the model's own preprocessing ((x - 127) / 128,
+    RGB; data/README.md section 4). JPEG decoding happens before the clock starts, as in ActorFace's eval."""
+    import pickle
+    import cv2
+    import numpy as np
+    cv2.setNumThreads(threads)
+    with open(bin_path, "rb") as f:
+        bins, issame = pickle.load(f, encoding="bytes")
+    if pairs > 0:  # the first N pairs, as `bench onnx-eval --pairs N`
+        bins, issame = bins[:2 * pairs], issame[:pairs]
+    faces = [cv2.cvtColor(cv2.imdecode(np.frombuffer(bytes(b), np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB) for b in bins]
+    faces += [np.ascontiguousarray(f[:, ::-1]) for f in faces]
+    net = cv2.dnn.readNetFromONNX(model)
+    net.setInput(cv2.dnn.blobFromImage(faces[0], 1 / 128.0, (112, 112), (127, 127, 127)))
+    net.forward()  # warm-up: the first run plans the graph
+    out = np.empty((len(faces), 512), np.float32)
+    t, cpu = time.perf_counter(), time.process_time()
+    for i, face in enumerate(faces):
+        net.setInput(cv2.dnn.blobFromImage(face, 1 / 128.0, (112, 112), (127, 127, 127)))
+        out[i] = net.forward().reshape(-1)
+    s, cpu = time.perf_counter() - t, time.process_time() - cpu
+    n = len(faces) // 2
+    emb = out[:n].astype(np.float64) + out[n:]
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    cos = np.sum(emb[0::2] * emb[1::2], axis=1)
+    same = np.array(issame, bool)
+    print(f"opencv onnx-eval: model={model} bin={bin_path} opencv={cv2.__version__} threads={cv2.getNumThreads()} "
+          f"inferences={len(faces)} seconds={s:.2f} inferences_per_s={len(faces) / s:.1f} inferences_per_cpu_s={len(faces) / cpu:.1f} "
+          f"mean_cos_same={cos[same].mean():.4f} mean_cos_diff={cos[~same].mean():.4f} peak_rss_mib={peak_rss_mib()}")
 
 
 if __name__ == "__main__":
@@ -234,5 +266,7 @@ if __name__ == "__main__":
         backbone(args[0], args[1], int(args[2]), *(args[3:4] or ["fp32"]))
     elif kind == "folder":
         folder(args[0], args[1], int(args[2]), *[int(a) for a in args[3:4]])
+    elif kind == "onnx":
+        onnx_opencv(args[0], args[1], *(int(a) for a in args[2:4]))
     else:
         pfc(int(args[0]), float(args[1]), int(args[2]))

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ActorFace.Model.Formats.Images;
 using System.Globalization;
 using System.Text.Json;
 using ActorFace.Model.Evaluation;
@@ -29,9 +30,14 @@ public static class EmbedCommand
                 throw new ArgumentException($"--out {outPath}: use a .npy or .csv file name");
             var files = FaceImageLoader.Expand(p.GetValue(inputs)!);
             var marks = p.GetValue(landmarks) is { } lmPath ? FaceImageLoader.ReadLandmarks(lmPath) : null;
-            var faces = files.Select(f => FaceImageLoader.Load(f, marks, err.WriteLine)).ToList();
+            List<RgbImage> faces;
+            using (var decoding = ProgressReporter.ForCommand("embed: decode", files.Count, "images", err))
+                faces = files.Select(f => { var face = FaceImageLoader.Load(f, marks, err.WriteLine); decoding.Advance(); return face; }).ToList();
             using var embedder = model.Create(p);
-            var rows = embedder.Embed(p.GetValue(flip) ? faces.Concat(faces.Select(f => f.FlipHorizontal())).ToList() : faces);
+            var batch = p.GetValue(flip) ? faces.Concat(faces.Select(f => f.FlipHorizontal())).ToList() : faces;
+            float[][] rows;
+            using (var progress = ProgressReporter.ForCommand("embed", batch.Count, "images", err))
+                rows = embedder.Embed(batch, n => progress.Advance(n));
             if (p.GetValue(flip)) rows = rows.Take(faces.Count).Select((r, i) => r.Zip(rows[faces.Count + i], (a, b) => a + b).ToArray()).ToArray();
             if (p.GetValue(normalize))
                 rows = rows.Select(r => { double n = Math.Sqrt(r.Sum(v => (double)v * v)); return n == 0 ? r : r.Select(v => (float)(v / n)).ToArray(); }).ToArray();

@@ -30,7 +30,9 @@ public static class EvalCommand
             foreach (var path in paths)
             {
                 var set = DecodedVerificationSet.Load(path);
-                var run = VerificationRunner.Run(set, embedder, requireFinite: true); // no accuracy from NaN embeddings
+                VerificationRunner.Timed run;
+                using (var progress = ProgressReporter.ForCommand($"eval {set.Name}", set.FacesAndMirrors.Length, "images", p.InvocationConfiguration.Error))
+                    run = VerificationRunner.Run(set, embedder, requireFinite: true, progress: n => progress.Advance(n)); // no accuracy from NaN embeddings
                 runs.Add(run);
                 if (!p.GetValue(json)) PrintText(output, run, embedder.Description);
             }

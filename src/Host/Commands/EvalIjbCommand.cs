@@ -24,7 +24,9 @@ public static class EvalIjbCommand
             var meta = IjbMeta.Load(p.GetValue(root)!, p.GetValue(target)!);
             using var embedder = model.Create(p);
             o.WriteLine($"{meta.Target}: {meta.Faces.Count} images, {meta.PairGenuine.Length} pairs ({meta.PairGenuine.Count(g => g)} genuine), model {embedder.Description}");
-            var result = IjbEvaluator.Run(meta, embedder);
+            IjbResult result;
+            using (var progress = ProgressReporter.ForCommand($"eval-ijb {meta.Target}", meta.Faces.Count, "images", p.InvocationConfiguration.Error))
+                result = IjbEvaluator.Run(meta, embedder, progress: n => progress.Advance(n));
             string method = $"{Path.GetFileNameWithoutExtension(p.GetValue(model.Onnx) ?? p.GetValue(model.Network) ?? "model")}-{meta.Target.ToUpperInvariant()}";
             o.WriteLine(result.Table(method));
             o.WriteLine($"AUC {result.Roc.Auc() * 100:F2}%, {result.Templates} templates, embedding {result.EmbeddingTime.TotalSeconds:F1} s");

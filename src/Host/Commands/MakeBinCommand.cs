@@ -18,8 +18,9 @@ public static class MakeBinCommand
         command.SetAction(p => CommandErrors.Run(p, "make-bin", o =>
         {
             var outPath = p.GetValue(output)!;
+            using var progress = ProgressReporter.ForCommand("make-bin", 2L * p.GetValue(pairs), "images", p.InvocationConfiguration.Error);
             var (bin, report) = VerificationBinBuilder.Build(p.GetValue(images)!, p.GetValue(pairs), p.GetValue(seed), p.GetValue(disjoint),
-                Path.GetFileNameWithoutExtension(outPath));
+                Path.GetFileNameWithoutExtension(outPath), progress.Callback);
             bin.Save(outPath);
             o.WriteLine($"{outPath}: {bin.PairCount} pairs ({bin.IsSame.Count(s => s)} same) from {report.Identities} identities / {report.ImagesAvailable} images");
             if (report.ReusedImages > 0)

@@ -44,10 +44,11 @@ public static class PackCommand
                 var prefix = parse.GetValue(output);
                 if (dir is null || prefix is null)
                     return Error("give --images DIR --out PREFIX, or --verify PREFIX, or --synthetic-bin PATH");
-                var summary = RecordIOPacker.Pack(dir, prefix,
-                    new PackOptions(parse.GetValue(shuffle), parse.GetValue(seed), parse.GetValue(resize),
-                        Force: parse.GetValue(force), Strict: parse.GetValue(strict)), Progress("packed"), Progress("decoded", endLine: true));
-                Console.WriteLine();
+                PackSummary summary;
+                using (var progress = new PhasedProgress())
+                    summary = RecordIOPacker.Pack(dir, prefix,
+                        new PackOptions(parse.GetValue(shuffle), parse.GetValue(seed), parse.GetValue(resize),
+                            Force: parse.GetValue(force), Strict: parse.GetValue(strict)), progress.Phase("pack: write"), progress.Phase("pack: decode check"));
                 foreach (var bad in summary.Skipped) Console.Error.WriteLine("skipped: " + bad);
                 Console.WriteLine($"{summary.RecPath}: {summary.Images} images, {summary.Classes} identities, " +
                                   (summary.InsightFaceLayout ? "InsightFace layout (header + identity records)" : "plain shuffled layout") +
@@ -64,8 +65,9 @@ public static class PackCommand
 
     static int Verify(string path)
     {
-        var report = PackVerifier.Verify(path, Progress("verified"));
-        Console.WriteLine();
+        PackReport report;
+        using (var progress = new PhasedProgress())
+            report = PackVerifier.Verify(path, progress.Phase("pack --verify"));
         Console.WriteLine($"{report.Records} records, {report.Images} images, {report.NumClasses} classes, " +
                           (report.InsightFaceLayout ? "InsightFace layout" : "plain layout"));
         foreach (var p in report.Problems) Console.Error.WriteLine("problem: " + p);
@@ -73,11 +75,29 @@ public static class PackCommand
         return report.Ok ? 0 : 1;
     }
 
-    static Action<int, int> Progress(string verb, bool endLine = false) => (done, total) =>
+    /// <summary>One progress reporter per phase of the packer (decode check, then write), on stderr, one at a time.</summary>
+    sealed class PhasedProgress : IDisposable
     {
-        if (done % 1000 == 0 || done == total) Console.Write($"\r{verb} {done}/{total}");
-        if (endLine && done == total) Console.WriteLine();
-    };
+        readonly object gate = new();
+        ProgressReporter? current;
+        string? phase;
+
+        public Action<int, int> Phase(string name) => (done, total) =>
+        {
+            lock (gate)
+            {
+                if (phase != name)
+                {
+                    current?.Dispose();
+                    current = ProgressReporter.ForCommand(name, total, "images");
+                    phase = name;
+                }
+                current!.Report(done, total);
+            }
+        };
+
+        public void Dispose() => current?.Dispose();
+    }
 
     static int Error(string message)
     {

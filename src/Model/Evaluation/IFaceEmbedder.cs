@@ -11,4 +11,13 @@ public interface IFaceEmbedder : IDisposable
     string Description { get; }
 
     float[][] Embed(IReadOnlyList<RgbImage> faces);
+
+    /// <summary>As <see cref="Embed(IReadOnlyList{RgbImage})"/>, calling <paramref name="progress"/> with the number of
+    /// faces finished after each batch (possibly from several threads), for long evaluations to show progress.</summary>
+    float[][] Embed(IReadOnlyList<RgbImage> faces, Action<int>? progress)
+    {
+        var rows = Embed(faces);
+        progress?.Invoke(faces.Count);
+        return rows;
+    }
 }

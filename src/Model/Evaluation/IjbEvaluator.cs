@@ -32,7 +32,8 @@ public sealed record IjbResult(string Target, double[] Scores, RocCurve Roc, dou
 /// </summary>
 public static class IjbEvaluator
 {
-    public static IjbResult Run(IjbMeta meta, IFaceEmbedder embedder, int chunk = 512, Action<string>? progress = null)
+    /// <param name="progress">called with the number of images (faces, not mirrors) finished after each chunk</param>
+    public static IjbResult Run(IjbMeta meta, IFaceEmbedder embedder, int chunk = 512, Action<int>? progress = null)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var features = new double[meta.Faces.Count][];
@@ -56,7 +57,7 @@ public static class IjbEvaluator
                 for (int k = 0; k < a.Length; k++) v[k] = (a[k] + b[k]) * score; // float32 as in the reference
                 features[start + i] = v;
             }
-            progress?.Invoke($"{start + count}/{meta.Faces.Count} images");
+            progress?.Invoke(count);
         }
         clock.Stop();
 

@@ -25,7 +25,9 @@ public sealed class TorchFaceEmbedder : IFaceEmbedder
         Description = description ?? $"torch:{backbone.GetName()}";
     }
 
-    public float[][] Embed(IReadOnlyList<RgbImage> faces)
+    public float[][] Embed(IReadOnlyList<RgbImage> faces) => Embed(faces, null);
+
+    public float[][] Embed(IReadOnlyList<RgbImage> faces, Action<int>? progress)
     {
         var result = new float[faces.Count][];
         bool wasTraining = backbone.training;
@@ -45,6 +47,7 @@ public sealed class TorchFaceEmbedder : IFaceEmbedder
                 var data = output.data<float>().ToArray();
                 int dim = data.Length / count;
                 for (int i = 0; i < count; i++) result[start + i] = data.AsSpan(i * dim, dim).ToArray();
+                progress?.Invoke(count);
             }
         }
         finally

@@ -17,7 +17,9 @@ public static class VerificationBinBuilder
     /// <summary>Most pairs one .bin may hold.</summary>
     public const int MaxPairs = 1_000_000;
 
-    public static (VerificationBin Bin, Report Report) Build(string root, int pairs, int seed, bool identityDisjoint, string name = "pairs")
+    /// <param name="progress">(images read, images to read), after each image file</param>
+    public static (VerificationBin Bin, Report Report) Build(string root, int pairs, int seed, bool identityDisjoint, string name = "pairs",
+        Action<int, int>? progress = null)
     {
         if (!Directory.Exists(root)) throw new DirectoryNotFoundException($"--images {root}: directory not found");
         if (pairs > MaxPairs)
@@ -61,7 +63,12 @@ public static class VerificationBinBuilder
         }
 
         var images = new List<byte[]>(2 * pairs);
-        foreach (var (a, b, _) in chosen) { images.Add(ReadImage(a)); images.Add(ReadImage(b)); }
+        foreach (var (a, b, _) in chosen)
+        {
+            images.Add(ReadImage(a));
+            images.Add(ReadImage(b));
+            progress?.Invoke(images.Count, 2 * chosen.Count);
+        }
         var bin = new VerificationBin(name, images, chosen.Select(c => c.Same).ToArray());
         return (bin, new Report(reused, identities.Length, identities.Sum(x => x.Files.Length)));
 

@@ -41,10 +41,12 @@ public static class VerificationRunner
 
     /// <param name="requireFinite">refuse NaN/Inf embeddings (the eval command) instead of scoring them (training's
     /// callback logs what a diverging run gives; its loss guard decides what to do)</param>
-    public static Timed Run(DecodedVerificationSet set, IFaceEmbedder embedder, int folds = 10, bool requireFinite = false)
+    /// <param name="progress">called with the number of faces embedded after each batch</param>
+    public static Timed Run(DecodedVerificationSet set, IFaceEmbedder embedder, int folds = 10, bool requireFinite = false,
+        Action<int>? progress = null)
     {
         var clock = Stopwatch.StartNew();
-        var raw = embedder.Embed(set.FacesAndMirrors);
+        var raw = embedder.Embed(set.FacesAndMirrors, progress);
         clock.Stop();
         if (requireFinite)
             EmbeddingCheck.RequireFinite(raw, i => $"{set.Name} image {i % set.ImageCount}{(i >= set.ImageCount ? " (mirrored)" : "")}", embedder.Description);

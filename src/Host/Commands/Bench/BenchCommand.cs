@@ -15,6 +15,7 @@ public static class BenchCommand
         bench.Subcommands.Add(BenchSpeedCommand.Create());
         bench.Subcommands.Add(BenchKernelsCommand.Create());
         bench.Subcommands.Add(BenchSteadyCommand.Create());
+        bench.Subcommands.Add(BenchOnnxEvalCommand.Create());
         return bench;
     }
 }
