@@ -1,6 +1,5 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
+using ActorFace.Host.Infrastructure;
 
 namespace ActorFace.Host.Chaos;
 
@@ -74,7 +73,7 @@ public sealed class ChaosRunner(ChaosOptions options, TextWriter console)
 
     private async Task ChaosAsync(CancellationToken token)
     {
-        var ports = Enumerable.Range(0, options.Processes).Select(_ => FreePort()).ToArray();
+        var ports = SelfProcess.FreeLoopbackPorts(options.Processes);
         var seeds = string.Join(",", ports.Select(p => $"akka.tcp://actorface@127.0.0.1:{p}"));
         _args = [.. TrainArgs(RunDir), "--seed-nodes", seeds, "--workers-per-node", "1", "--min-workers", "1",
             "--set", $"cluster.start_workers={options.Processes}"];
@@ -219,13 +218,4 @@ public sealed class ChaosRunner(ChaosOptions options, TextWriter console)
     }
 
     private static string Inv(int v) => v.ToString(CultureInfo.InvariantCulture);
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 }

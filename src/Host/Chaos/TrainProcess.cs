@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using ActorFace.Host.Infrastructure;
 
 namespace ActorFace.Host.Chaos;
 
@@ -16,18 +17,11 @@ public sealed class TrainProcess : IDisposable
     {
         Index = index;
         Incarnation = incarnation;
-        var (exe, prefix) = Self();
-        var info = new ProcessStartInfo(exe)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in prefix.Concat(args)) info.ArgumentList.Add(a);
+        var info = SelfProcess.StartInfo(args, redirectOutput: true, redirectError: true);
         if (Environment.GetEnvironmentVariable("ACTORFACE_THREADS") is null)
             info.Environment["ACTORFACE_THREADS"] = "1"; // several processes share the cores
         _file = new StreamWriter(logFile) { AutoFlush = true };
-        _process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {exe}");
+        _process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {info.FileName}");
         void OnLine(string? line, bool err)
         {
             if (line is null) return;
@@ -81,14 +75,4 @@ public sealed class TrainProcess : IDisposable
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int SysKill(int pid, int signal);
 #pragma warning restore SYSLIB1054
-
-    /// <summary>The running actorface executable: the apphost, or `dotnet actorface.dll`.</summary>
-    private static (string Exe, string[] Prefix) Self()
-    {
-        var path = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell the path of this executable");
-        if (Path.GetFileNameWithoutExtension(path) != "dotnet") return (path, []);
-        var apphost = Path.Combine(AppContext.BaseDirectory, "actorface");
-        if (File.Exists(apphost)) return (apphost, []);
-        return (path, [Path.Combine(AppContext.BaseDirectory, "actorface.dll")]);
-    }
 }

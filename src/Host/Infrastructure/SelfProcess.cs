@@ -7,10 +7,14 @@ namespace ActorFace.Host.Infrastructure;
 /// <summary>Starts this same `actorface` executable as a child (benchmarks run each configuration in its own process).</summary>
 public static class SelfProcess
 {
-    public static ProcessStartInfo StartInfo(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, bool redirectOutput = false)
+    public static ProcessStartInfo StartInfo(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null,
+        bool redirectOutput = false, bool redirectError = false)
     {
         var self = Environment.ProcessPath ?? "dotnet";
-        var info = new ProcessStartInfo(self) { UseShellExecute = false, RedirectStandardOutput = redirectOutput };
+        var info = new ProcessStartInfo(self)
+        {
+            UseShellExecute = false, RedirectStandardOutput = redirectOutput, RedirectStandardError = redirectError,
+        };
         // Under `dotnet actorface.dll` the process path is the muxer: pass the entry assembly first.
         if (Path.GetFileNameWithoutExtension(self) == "dotnet")
             info.ArgumentList.Add(typeof(SelfProcess).Assembly.Location);
@@ -32,8 +36,13 @@ public static class SelfProcess
         return (child.ExitCode, output);
     }
 
-    /// <summary>Free loopback ports, as a comma-separated endpoint list (bound, read, released).</summary>
-    public static string LoopbackEndpoints(int count)
+    /// <summary>Free loopback ports, as a comma-separated endpoint list.</summary>
+    public static string LoopbackEndpoints(int count) =>
+        string.Join(",", FreeLoopbackPorts(count).Select(port => new IPEndPoint(IPAddress.Loopback, port).ToString()));
+
+    /// <summary><paramref name="count"/> distinct free loopback ports: every probe stays bound until all are chosen,
+    /// so the kernel cannot hand out the same port twice.</summary>
+    public static int[] FreeLoopbackPorts(int count)
     {
         var probes = Enumerable.Range(0, count).Select(_ =>
         {
@@ -41,8 +50,8 @@ public static class SelfProcess
             s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
             return s;
         }).ToList();
-        var list = string.Join(",", probes.Select(s => s.LocalEndPoint!.ToString()));
+        var ports = probes.Select(s => ((IPEndPoint)s.LocalEndPoint!).Port).ToArray();
         probes.ForEach(s => s.Dispose());
-        return list;
+        return ports;
     }
 }
