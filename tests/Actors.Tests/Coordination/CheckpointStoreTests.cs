@@ -4,9 +4,9 @@ namespace ActorFace.Actors.Tests.Coordination;
 
 public sealed class CheckpointStoreTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("af-store-").FullName;
+    private readonly TempDirectory _dir = new("af-store-");
 
-    public void Dispose() => Directory.Delete(_dir, true);
+    public void Dispose() => _dir.Dispose();
 
     [Fact]
     public void ARankFolderIsCommittedByRenameReplacingAStaleOne()

@@ -10,9 +10,9 @@ namespace ActorFace.Actors.Tests.Runtime;
 /// </summary>
 public sealed class FakeJobTests : IDisposable
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("af-job-").FullName;
+    private readonly TempDirectory _root = new("af-job-");
 
-    public void Dispose() => Directory.Delete(_root, true);
+    public void Dispose() => _root.Dispose();
 
     private string Out(string name) => Path.Combine(_root, name);
 

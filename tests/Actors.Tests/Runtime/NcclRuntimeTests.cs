@@ -10,8 +10,8 @@ namespace ActorFace.Actors.Tests.Runtime;
 /// </summary>
 public sealed class NcclRuntimeTests : IDisposable
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("actorface-nccl-").FullName;
-    public void Dispose() => Directory.Delete(_root, true);
+    private readonly TempDirectory _root = new("actorface-nccl-");
+    public void Dispose() => _root.Dispose();
 
     private static RankServices Services(FakeRunLog log, FakeNccl nccl, (int, int, long)? failAt = null) =>
         new(new FakeTrainerFactory(log) { FailAt = failAt }, new FakeDataFactory(40), new FakeNcclCollectives(nccl));

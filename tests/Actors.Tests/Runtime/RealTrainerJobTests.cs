@@ -9,7 +9,7 @@ namespace ActorFace.Actors.Tests.Runtime;
 /// <summary>One uninterrupted reference run (2 ranks x batch 4, real RankTrainer) shared by the tests below.</summary>
 public sealed class ReferenceRun : IDisposable
 {
-    public string Root { get; } = Directory.CreateTempSubdirectory("af-real-").FullName;
+    public TempDirectory Root { get; } = new("af-real-");
     public double[] Losses { get; }
 
     public ReferenceRun()
@@ -19,7 +19,7 @@ public sealed class ReferenceRun : IDisposable
         Losses = RealTrainerJobTests.Losses(Path.Combine(Root, "reference"));
     }
 
-    public void Dispose() => Directory.Delete(Root, true);
+    public void Dispose() => Root.Dispose();
 }
 
 /// <summary>

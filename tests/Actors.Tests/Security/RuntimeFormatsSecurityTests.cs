@@ -13,9 +13,9 @@ namespace ActorFace.Actors.Tests.Security;
 /// <summary>The runtime's wire serializer and checkpoint manifests against unknown types and mutated input.</summary>
 public class RuntimeFormatsSecurityTests(ITestOutputHelper output) : IDisposable
 {
-    readonly string dir = Directory.CreateTempSubdirectory("actorface-fuzz-manifest-").FullName;
+    readonly TempDirectory dir = new("actorface-fuzz-manifest-");
 
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    public void Dispose() => dir.Dispose();
 
     [Fact]
     public void WireSerializerRefusesUnknownManifestsAndNeverInstantiatesWireTypeNames()

@@ -11,9 +11,9 @@ namespace ActorFace.Host.Tests.BadInput;
 [Collection(RealProcessCollection.Name)]
 public sealed class BadConfigCliTests : IDisposable
 {
-    readonly string dir = Directory.CreateTempSubdirectory("af-badconf-").FullName;
+    readonly TempDirectory dir = new("af-badconf-");
 
-    public void Dispose() => Directory.Delete(dir, true);
+    public void Dispose() => dir.Dispose();
 
     string Write(string name, string text)
     {

@@ -15,9 +15,9 @@ namespace ActorFace.Host.Tests.BadInput;
 [Collection(RealProcessCollection.Name)]
 public sealed class BadFileCliTests : IDisposable
 {
-    readonly string dir = Directory.CreateTempSubdirectory("af-badfile-").FullName;
+    readonly TempDirectory dir = new("af-badfile-");
 
-    public void Dispose() => Directory.Delete(dir, true);
+    public void Dispose() => dir.Dispose();
 
     string Face()
     {

@@ -11,9 +11,9 @@ namespace ActorFace.Host.Tests.Chaos;
 [Collection(RealProcessCollection.Name)]
 public sealed class ChaosTests(ITestOutputHelper output) : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("af-chaos-").FullName;
+    private readonly TempDirectory _dir = new("af-chaos-");
 
-    public void Dispose() => Directory.Delete(_dir, true);
+    public void Dispose() => _dir.Dispose();
 
     private async Task<ChaosReport> Run(ChaosOptions options)
     {

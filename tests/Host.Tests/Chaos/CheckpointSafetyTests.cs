@@ -10,9 +10,9 @@ namespace ActorFace.Host.Tests.Chaos;
 /// is held by one live owner at a time.</summary>
 public sealed class CheckpointSafetyTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("af-ckpt-").FullName;
+    private readonly TempDirectory _dir = new("af-ckpt-");
 
-    public void Dispose() => Directory.Delete(_dir, true);
+    public void Dispose() => _dir.Dispose();
 
     private static void WriteRank(CheckpointStore store, long step, int rank, string content)
     {

@@ -20,9 +20,9 @@ namespace ActorFace.Host.Tests.Checkpoints;
 public sealed class ImportCheckpointTests : IDisposable
 {
     private const int Classes = 10, Embedding = 32, World = 2, Step = 5, Epoch = 1, TotalIters = 10;
-    private readonly string _dir = Directory.CreateTempSubdirectory("af-import-").FullName;
+    private readonly TempDirectory _dir = new("af-import-");
 
-    public void Dispose() => Directory.Delete(_dir, true);
+    public void Dispose() => _dir.Dispose();
 
     // lr 0 (and a schedule at lr 0): the resumed steps change no parameter, so the end weights must be the imported ones.
     private string Job(int embedding = Embedding, int classes = Classes, string optimizer = "sgd")

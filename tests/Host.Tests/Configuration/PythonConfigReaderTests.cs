@@ -8,10 +8,10 @@ namespace ActorFace.Host.Tests.Configuration;
 /// <summary>The Python subset of arcface_torch configs, read without running Python; everything else is an error at its line.</summary>
 public sealed class PythonConfigReaderTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("af-pyconfig-").FullName;
+    private readonly TempDirectory _dir = new("af-pyconfig-");
     private static readonly IDictionary NoEnv = new Hashtable();
 
-    public void Dispose() => Directory.Delete(_dir, true);
+    public void Dispose() => _dir.Dispose();
 
     private string Write(string name, string text)
     {

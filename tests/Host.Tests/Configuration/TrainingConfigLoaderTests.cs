@@ -7,11 +7,11 @@ namespace ActorFace.Host.Tests.Configuration;
 
 public sealed class TrainingConfigLoaderTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("af-config-").FullName;
+    private readonly TempDirectory _dir = new("af-config-");
     private static readonly IDictionary NoEnv = new Hashtable();
     private static readonly string[] Required = ["num_classes=10", "num_image=100", "dataset=synthetic"];
 
-    public void Dispose() => Directory.Delete(_dir, true);
+    public void Dispose() => _dir.Dispose();
 
     private string Write(string name, string text)
     {

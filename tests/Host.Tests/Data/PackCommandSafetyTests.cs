@@ -11,9 +11,9 @@ namespace ActorFace.Host.Tests.Data;
 /// it, and a symlinked output is replaced instead of written through.</summary>
 public sealed class PackCommandSafetyTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("af-pack-safety-").FullName;
+    private readonly TempDirectory _dir = new("af-pack-safety-");
 
-    public void Dispose() => Directory.Delete(_dir, true);
+    public void Dispose() => _dir.Dispose();
 
     private static RgbImage Face(int seed) =>
         new(112, 112, Enumerable.Range(0, 112 * 112 * 3).Select(i => (byte)((i / 3 % 112) * 2 + (i / 3 / 112) + seed * 37 + i % 3 * 50)).ToArray());

@@ -8,9 +8,9 @@ public class EvalCommandTests : IDisposable
     const string SmallLfwFile = "data/small_lfw.bin";
     const string FrFeatureFile = "data/models/fr_feature.onnx";
 
-    readonly string dir = Directory.CreateTempSubdirectory("afeval").FullName;
+    readonly TempDirectory dir = new("afeval");
 
-    public void Dispose() => Directory.Delete(dir, true);
+    public void Dispose() => dir.Dispose();
 
     static string Model => SharedPaths.Reference(FrFeatureFile);
     static string SmallLfw => SharedPaths.Reference(SmallLfwFile);

@@ -10,9 +10,9 @@ namespace ActorFace.Host.Tests.Evaluation;
 /// <summary>`actorface export`: the exported model verifies like the backbone it came from; run-directory mode; bad input.</summary>
 public sealed class ExportCommandTests(ITestOutputHelper log) : IDisposable
 {
-    readonly string dir = Directory.CreateTempSubdirectory("actorface-export-").FullName;
+    readonly TempDirectory dir = new("actorface-export-");
 
-    public void Dispose() => Directory.Delete(dir, true);
+    public void Dispose() => dir.Dispose();
 
     string SavedMbf(string path, int features = 512)
     {

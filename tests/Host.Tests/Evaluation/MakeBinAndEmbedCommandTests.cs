@@ -7,9 +7,9 @@ namespace ActorFace.Host.Tests.Evaluation;
 
 public class MakeBinAndEmbedCommandTests : IDisposable
 {
-    readonly string dir = Directory.CreateTempSubdirectory("afcmd").FullName;
+    readonly TempDirectory dir = new("afcmd");
 
-    public void Dispose() => Directory.Delete(dir, true);
+    public void Dispose() => dir.Dispose();
 
     static RgbImage Face(int seed, int w = 112, int h = 112) => SyntheticEvalInputs.Face(seed, w, h);
 

@@ -16,9 +16,9 @@ namespace ActorFace.Host.Tests.Monitoring;
 [Collection(RealProcessCollection.Name)]
 public sealed class LiveTrainingMonitorTests(ITestOutputHelper output) : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("af-livemon-").FullName;
+    private readonly TempDirectory _dir = new("af-livemon-");
 
-    public void Dispose() => Directory.Delete(_dir, true);
+    public void Dispose() => _dir.Dispose();
 
     /// <summary>Synthetic identities, MobileFaceNet 32-d, batch 4: far more steps than the test watches.</summary>
     private static readonly string[] Tiny =

@@ -13,9 +13,9 @@ namespace ActorFace.Host.Tests.Security;
 [Collection(RealProcessCollection.Name)]
 public sealed class SecureClusterTrainTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("af-secure-").FullName;
+    private readonly TempDirectory _dir = new("af-secure-");
 
-    public void Dispose() => Directory.Delete(_dir, true);
+    public void Dispose() => _dir.Dispose();
 
     /// <summary>Synthetic identities, MobileFaceNet 32-d, 2 ranks x batch 4, one epoch of a few steps.</summary>
     private static readonly string[] Tiny = [.. TinyJob.Args(classes: 6, images: 32, checkpointEvery: 2), "--workers-per-node", "1", "--min-workers", "2"];

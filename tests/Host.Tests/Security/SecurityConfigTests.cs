@@ -11,9 +11,9 @@ namespace ActorFace.Host.Tests.Security;
 /// <summary>The `cluster.secret_file`, `cluster.tls` and `cluster.allow_insecure` keys and the refusals they control.</summary>
 public sealed class SecurityConfigTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("af-seccfg-").FullName;
+    private readonly TempDirectory _dir = new("af-seccfg-");
 
-    public void Dispose() => Directory.Delete(_dir, true);
+    public void Dispose() => _dir.Dispose();
 
     private static LoadedConfig Load(params string[] sets) =>
         TrainingConfigLoader.Load(null, ["dataset=synthetic", "num_classes=6", "num_image=32", .. sets], new Hashtable());

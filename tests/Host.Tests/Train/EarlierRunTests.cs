@@ -5,9 +5,9 @@ namespace ActorFace.Host.Tests.Train;
 [Collection(RealProcessCollection.Name)]
 public sealed class EarlierRunTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("af-earlier-run-").FullName;
+    private readonly TempDirectory _dir = new("af-earlier-run-");
 
-    public void Dispose() => Directory.Delete(_dir, true);
+    public void Dispose() => _dir.Dispose();
 
     /// <summary>One rank, batch 4, 8 images: 2 steps, a checkpoint after each.</summary>
     private static readonly string[] Tiny = [.. TinyJob.Args(classes: 4, images: 8, checkpointEvery: 1), "--workers-per-node", "1"];

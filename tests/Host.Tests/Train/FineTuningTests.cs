@@ -17,9 +17,9 @@ namespace ActorFace.Host.Tests.Train;
 [Collection(RealProcessCollection.Name)]
 public sealed class FineTuningTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("af-finetune-").FullName;
+    private readonly TempDirectory _dir = new("af-finetune-");
 
-    public void Dispose() => Directory.Delete(_dir, true);
+    public void Dispose() => _dir.Dispose();
 
     private const int Classes = 6, Embedding = 32;
 

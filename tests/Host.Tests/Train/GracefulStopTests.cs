@@ -9,9 +9,9 @@ namespace ActorFace.Host.Tests.Train;
 public sealed class GracefulStopTests : IDisposable
 {
     private const int SigTerm = 15;
-    private readonly string _dir = Directory.CreateTempSubdirectory("af-graceful-stop-").FullName;
+    private readonly TempDirectory _dir = new("af-graceful-stop-");
 
-    public void Dispose() => Directory.Delete(_dir, true);
+    public void Dispose() => _dir.Dispose();
 
     /// <summary>Two ranks in one process x batch 4, 400 images: 50 steps, no checkpoint before the end.</summary>
     private static readonly string[] Job = [.. TinyJob.Args(classes: 8, images: 400, checkpointEvery: 100), "--workers-per-node", "2"];

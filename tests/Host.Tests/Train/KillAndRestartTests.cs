@@ -14,9 +14,9 @@ namespace ActorFace.Host.Tests.Train;
 [Collection(RealProcessCollection.Name)]
 public sealed class KillAndRestartTests(ITestOutputHelper log) : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("af-kill-restart-").FullName;
+    private readonly TempDirectory _dir = new("af-kill-restart-");
 
-    public void Dispose() => Directory.Delete(_dir, true);
+    public void Dispose() => _dir.Dispose();
 
     /// <summary>2 ranks x batch 4 = 8 images per step, 12 steps, a checkpoint every 4; Partial FC samples half the centres.</summary>
     private static readonly string[] Tiny =

@@ -9,9 +9,9 @@ namespace ActorFace.Host.Tests.Train;
 [Collection(RealProcessCollection.Name)]
 public sealed class MultiProcessTrainTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("af-3proc-").FullName;
+    private readonly TempDirectory _dir = new("af-3proc-");
 
-    public void Dispose() => Directory.Delete(_dir, true);
+    public void Dispose() => _dir.Dispose();
 
     /// <summary>Synthetic identities, MobileFaceNet with 32-d embeddings, 3 ranks x batch 4 = 4 steps of one epoch.</summary>
     private static readonly string[] Tiny = TinyJob.Args(classes: 6, images: 48, checkpointEvery: 2);

@@ -6,9 +6,9 @@ namespace ActorFace.Host.Tests.Train;
 [Collection(RealProcessCollection.Name)]
 public sealed class NonFiniteLossTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("af-nonfinite-").FullName;
+    private readonly TempDirectory _dir = new("af-nonfinite-");
 
-    public void Dispose() => Directory.Delete(_dir, true);
+    public void Dispose() => _dir.Dispose();
 
     [Fact]
     public async Task NaNStepsAreSkippedCountedAndRolledBackWithoutWritingNaNWeights()

@@ -6,9 +6,9 @@ namespace ActorFace.Host.Tests.Train;
 /// <summary>Bad input ends `actorface train` quickly with a non-zero exit code and one clear line on stderr.</summary>
 public sealed class TrainCommandErrorTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("af-train-err-").FullName;
+    private readonly TempDirectory _dir = new("af-train-err-");
 
-    public void Dispose() => Directory.Delete(_dir, true);
+    public void Dispose() => _dir.Dispose();
 
     private (int Code, string Out, string Err) Run(params string[] sets)
     {

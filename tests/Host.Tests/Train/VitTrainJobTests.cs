@@ -7,9 +7,9 @@ namespace ActorFace.Host.Tests.Train;
 /// backbone.pth that loads back into vit_t (the ViT through the whole pipeline, not only the trainer).</summary>
 public sealed class VitTrainJobTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("actorface-vit-").FullName;
+    private readonly TempDirectory _dir = new("actorface-vit-");
 
-    public void Dispose() => Directory.Delete(_dir, true);
+    public void Dispose() => _dir.Dispose();
 
     [Fact]
     public async Task VitTTinyJobTrainsAndSavesLoadableWeights()

@@ -11,9 +11,9 @@ namespace ActorFace.Model.Tests.Backbones;
 
 public sealed class StateDictFileTests : IDisposable
 {
-    readonly string dir = Directory.CreateTempSubdirectory("actorface-sd-").FullName;
+    readonly TempDirectory dir = new("actorface-sd-");
 
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    public void Dispose() => dir.Dispose();
 
     string Temp(string name) => Path.Combine(dir, name);
 

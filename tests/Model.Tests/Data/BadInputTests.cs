@@ -16,7 +16,7 @@ public class BadInputTests
     [Fact]
     public void WrongMagicNamesFileAndRecord()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("actorface-data-");
         var p = dir["bad"];
         WritePack(p, (0, 0, TestImages.Jpeg()), (1, 1, TestImages.Jpeg()));
         var bytes = File.ReadAllBytes(p + ".rec");
@@ -34,7 +34,7 @@ public class BadInputTests
     [Fact]
     public void TruncatedRecordIsReported()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("actorface-data-");
         var p = dir["trunc"];
         WritePack(p, (0, 0, TestImages.Jpeg()), (1, 0, TestImages.Jpeg()));
         var bytes = File.ReadAllBytes(p + ".rec");
@@ -48,7 +48,7 @@ public class BadInputTests
     [Fact]
     public void IndexOffsetPastEndIsRejectedAtOpen()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("actorface-data-");
         var p = dir["idx"];
         WritePack(p, (0, 0, TestImages.Jpeg()));
         File.AppendAllText(p + ".idx", "1\t99999999\n");
@@ -61,7 +61,7 @@ public class BadInputTests
     [Fact]
     public void UndecodableImageNamesRecord()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("actorface-data-");
         var p = dir["jpeg"];
         var broken = TestImages.Jpeg()[..200];
         WritePack(p, (0, 0, TestImages.Jpeg()), (1, 0, broken), (2, 0, "not an image at all"u8.ToArray()));
@@ -78,7 +78,7 @@ public class BadInputTests
     [InlineData(float.NaN)]
     public void LabelOutsideClassRangeIsRejected(float label)
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("actorface-data-");
         var p = dir["label"];
         WritePack(p, (0, 0, TestImages.Jpeg()), (1, label, TestImages.Jpeg()));
         using var ds = new MXFaceDataset(p, 5);
@@ -90,7 +90,7 @@ public class BadInputTests
     [Fact]
     public void ContinuationFlagOutOfSequenceIsReported()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("actorface-data-");
         var rec = dir["cf.rec"];
         // a lone "middle part" (cflag 2) can never start a record
         File.WriteAllBytes(rec, [0x0a, 0x23, 0xd7, 0xce, 0x04, 0x00, 0x00, 0x40, 1, 2, 3, 4]);
@@ -101,7 +101,7 @@ public class BadInputTests
     [Fact]
     public void MissingPackFilesAreReported()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("actorface-data-");
         Assert.Throws<FileNotFoundException>(() => RecordIOReader.OpenPrefix(dir["nothing"]));
         Assert.Throws<FileNotFoundException>(() => FaceDatasets.Open(dir["nothing"]));
     }
@@ -109,7 +109,7 @@ public class BadInputTests
     [Fact]
     public void ImageFolderProblemsAreNamed()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("actorface-data-");
         Assert.Throws<DirectoryNotFoundException>(() => new ImageFolderDataset(dir["missing"]));
         Assert.Contains("no class sub-directories", Assert.Throws<DataFormatException>(() => new ImageFolderDataset(dir.Path)).Message);
 

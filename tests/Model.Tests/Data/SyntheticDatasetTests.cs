@@ -59,7 +59,7 @@ public class SyntheticDatasetTests
     [Fact]
     public void VerificationBinIsAPickleOfJpegsAndBools()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("actorface-data-");
         var path = dir["synth.bin"];
         SyntheticVerificationSet.Write(path, seed: 1, firstIdentity: 100, numIdentities: 6, numPairs: 20);
         using var f = File.OpenRead(path);

@@ -12,9 +12,9 @@ namespace ActorFace.Model.Tests.Evaluation;
 /// </summary>
 public class IjbEvaluatorTests : IDisposable
 {
-    readonly string root = Directory.CreateTempSubdirectory("afijb").FullName;
+    readonly TempDirectory root = new("afijb");
 
-    public void Dispose() => Directory.Delete(root, true);
+    public void Dispose() => root.Dispose();
 
     sealed class ColourEmbedder : IFaceEmbedder
     {

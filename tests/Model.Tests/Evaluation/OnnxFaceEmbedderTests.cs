@@ -5,9 +5,9 @@ namespace ActorFace.Model.Tests.Evaluation;
 
 public class OnnxFaceEmbedderTests : IDisposable
 {
-    readonly string dir = Directory.CreateTempSubdirectory("afonnx").FullName;
+    readonly TempDirectory dir = new("afonnx");
 
-    public void Dispose() => Directory.Delete(dir, true);
+    public void Dispose() => dir.Dispose();
 
     static RgbImage[] Faces(int n) => Enumerable.Range(0, n).Select(i => FaceFixtures.Solid((byte)(10 * i), (byte)(200 - i), 255)).ToArray();
 

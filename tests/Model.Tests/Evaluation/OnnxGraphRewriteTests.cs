@@ -9,9 +9,9 @@ namespace ActorFace.Model.Tests.Evaluation;
 /// Both must leave every embedding bit-identical.</summary>
 public class OnnxGraphRewriteTests : IDisposable
 {
-    readonly string dir = Directory.CreateTempSubdirectory("afrewrite").FullName;
+    readonly TempDirectory dir = new("afrewrite");
 
-    public void Dispose() => Directory.Delete(dir, true);
+    public void Dispose() => dir.Dispose();
 
     /// <summary>[1,3,112,112] → PRelu(slope per channel) → Reshape([1,-1]) → [1, 37632], as a PyTorch batch-1 export.</summary>
     static ModelProto PReluModel(float[] slopes, long leadingShape = 1)

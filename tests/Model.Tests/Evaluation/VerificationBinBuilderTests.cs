@@ -4,9 +4,9 @@ namespace ActorFace.Model.Tests.Evaluation;
 
 public class VerificationBinBuilderTests : IDisposable
 {
-    readonly string dir = Directory.CreateTempSubdirectory("afmk").FullName;
+    readonly TempDirectory dir = new("afmk");
 
-    public void Dispose() => Directory.Delete(dir, true);
+    public void Dispose() => dir.Dispose();
 
     [Fact]
     public void IdentityDisjointBinRoundTripsWithFoldLayout()

@@ -7,9 +7,9 @@ namespace ActorFace.Model.Tests.Evaluation;
 
 public class VerificationBinTests : IDisposable
 {
-    readonly string dir = Directory.CreateTempSubdirectory("afbin").FullName;
+    readonly TempDirectory dir = new("afbin");
 
-    public void Dispose() => Directory.Delete(dir, true);
+    public void Dispose() => dir.Dispose();
 
     string Write(string name, byte[] pickle)
     {

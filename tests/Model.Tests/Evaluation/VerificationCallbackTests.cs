@@ -8,9 +8,9 @@ namespace ActorFace.Model.Tests.Evaluation;
 
 public class VerificationCallbackTests : IDisposable
 {
-    readonly string dir = Directory.CreateTempSubdirectory("afcb").FullName;
+    readonly TempDirectory dir = new("afcb");
 
-    public void Dispose() => Directory.Delete(dir, true);
+    public void Dispose() => dir.Dispose();
 
     /// <summary>20 pairs; "same" pairs are two images of one colour, "different" pairs two colours.</summary>
     void WriteBin(string name)

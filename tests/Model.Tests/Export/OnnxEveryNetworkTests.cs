@@ -13,9 +13,9 @@ namespace ActorFace.Model.Tests.Export;
 /// </summary>
 public sealed class OnnxEveryNetworkTests(ITestOutputHelper output) : IDisposable
 {
-    readonly string dir = Directory.CreateTempSubdirectory("actorface-onnx-all-").FullName;
+    readonly TempDirectory dir = new("actorface-onnx-all-");
 
-    public void Dispose() => Directory.Delete(dir, true);
+    public void Dispose() => dir.Dispose();
 
     internal static double ExportAndCompare(string network, string dir, int batch = 2, int opset = 17)
     {

@@ -17,9 +17,9 @@ namespace ActorFace.Model.Tests.Export;
 public sealed class OnnxExportTests(ITestOutputHelper output) : IDisposable
 {
     const double Tolerance = 1e-4;
-    readonly string dir = Directory.CreateTempSubdirectory("actorface-onnx-").FullName;
+    readonly TempDirectory dir = new("actorface-onnx-");
 
-    public void Dispose() => Directory.Delete(dir, true);
+    public void Dispose() => dir.Dispose();
 
     static List<RgbImage> Faces(int count) =>
         Directory.GetDirectories(SharedPaths.Data("celeba-subset-112")).Order(StringComparer.Ordinal)

@@ -9,12 +9,12 @@ namespace ActorFace.Model.Tests.Formats;
 /// <summary>Mutation fuzzing of the .pth reader: the zip container (PthArchive) and the pickle (RestrictedUnpickler).</summary>
 public sealed class PthFuzzTests : IDisposable
 {
-    readonly string dir = Directory.CreateTempSubdirectory("actorface-fuzz-pth-").FullName;
+    readonly TempDirectory dir = new("actorface-fuzz-pth-");
     readonly ITestOutputHelper output;
 
     public PthFuzzTests(ITestOutputHelper output) => this.output = output;
 
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    public void Dispose() => dir.Dispose();
 
     static readonly Type[] Documented = [typeof(InvalidDataException), typeof(FormatException)];
 

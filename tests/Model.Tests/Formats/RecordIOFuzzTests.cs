@@ -8,12 +8,12 @@ namespace ActorFace.Model.Tests.Formats;
 /// <summary>Mutation fuzzing of the RecordIO pack reader (.rec framing, IRHeader, .idx, MXFaceDataset, image decode).</summary>
 public sealed class RecordIOFuzzTests : IDisposable
 {
-    readonly string dir = Directory.CreateTempSubdirectory("actorface-fuzz-rec-").FullName;
+    readonly TempDirectory dir = new("actorface-fuzz-rec-");
     readonly ITestOutputHelper output;
 
     public RecordIOFuzzTests(ITestOutputHelper output) => this.output = output;
 
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    public void Dispose() => dir.Dispose();
 
     static readonly Type[] Documented = [typeof(DataFormatException), typeof(InvalidDataException), typeof(FormatException)];
 

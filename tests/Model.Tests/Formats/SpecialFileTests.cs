@@ -12,9 +12,9 @@ namespace ActorFace.Model.Tests.Formats;
 /// </summary>
 public sealed class SpecialFileTests : IDisposable
 {
-    readonly string dir = Directory.CreateTempSubdirectory("actorface-special-").FullName;
+    readonly TempDirectory dir = new("actorface-special-");
 
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    public void Dispose() => dir.Dispose();
 
     /// <summary>Every reader a user's path reaches, with the label its errors use.</summary>
     public static TheoryData<string, string> Readers => new()

@@ -8,12 +8,12 @@ namespace ActorFace.Model.Tests.Formats;
 /// <summary>Mutation fuzzing of the verification .bin reader (PickleGuard, the unpickler, image decoding).</summary>
 public sealed class VerificationBinFuzzTests : IDisposable
 {
-    readonly string dir = Directory.CreateTempSubdirectory("actorface-fuzz-bin-").FullName;
+    readonly TempDirectory dir = new("actorface-fuzz-bin-");
     readonly ITestOutputHelper output;
 
     public VerificationBinFuzzTests(ITestOutputHelper output) => this.output = output;
 
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    public void Dispose() => dir.Dispose();
 
     static readonly Type[] Documented = [typeof(InvalidDataException), typeof(UnsafePickleException)];
 

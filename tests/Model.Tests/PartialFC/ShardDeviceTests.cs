@@ -15,8 +15,8 @@ namespace ActorFace.Model.Tests.PartialFC;
 public class ShardDeviceTests : IDisposable
 {
     const int D = 6, C = 23;
-    readonly string dir = Directory.CreateTempSubdirectory("actorface-pfc-dev-").FullName;
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    readonly TempDirectory dir = new("actorface-pfc-dev-");
+    public void Dispose() => dir.Dispose();
 
     static readonly CombinedMarginLoss Margin = new(64, 1.0, 0.5, 0.0);
     static readonly PartialFCOptions OnDevice = new(SampleRate: 0.4, InitSeed: 5, DeferredUpdate: false, Device: CPU);

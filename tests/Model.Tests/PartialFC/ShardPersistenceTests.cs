@@ -10,8 +10,8 @@ namespace ActorFace.Model.Tests.PartialFC;
 public class ShardPersistenceTests : IDisposable
 {
     const int D = 6, C = 23;
-    readonly string dir = Directory.CreateTempSubdirectory("actorface-pfc-").FullName;
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    readonly TempDirectory dir = new("actorface-pfc-");
+    public void Dispose() => dir.Dispose();
 
     static readonly CombinedMarginLoss Margin = new(64, 1.0, 0.0, 0.4);
 

@@ -6,9 +6,9 @@ namespace ActorFace.Tests;
 /// <summary>A throw-away CA and node certificates made in the test (no key material is committed), written as PEM.</summary>
 public sealed class TestCertificates : IDisposable
 {
-    readonly string dir = Directory.CreateTempSubdirectory("actorface-tls-").FullName;
+    readonly TempDirectory dir = new("actorface-tls-");
 
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    public void Dispose() => dir.Dispose();
 
     public sealed record NodeFiles(string Certificate, string Key, string Ca);
 

@@ -16,10 +16,10 @@ public class PackRoundTripTests
     const string Celeba = "celeba";
     const string CelebaFolder = "data/celeba-subset-112";
 
-    static string ImageFolder(TempDir dir, string source, int identities) =>
+    static string ImageFolder(TempDirectory dir, string source, int identities) =>
         source == Celeba ? LinkSubset(dir, identities) : WriteSynthetic(dir, identities);
 
-    static string LinkSubset(TempDir dir, int identities)
+    static string LinkSubset(TempDirectory dir, int identities)
     {
         var src = SharedPaths.Reference(CelebaFolder);
         var root = dir["images"];
@@ -34,7 +34,7 @@ public class PackRoundTripTests
     }
 
     /// <summary>3 to 6 smooth 112x112 JPEG "faces" per identity (smooth, so one more JPEG generation stays close).</summary>
-    static string WriteSynthetic(TempDir dir, int identities)
+    static string WriteSynthetic(TempDirectory dir, int identities)
     {
         var root = dir["images"];
         for (int id = 0; id < identities; id++)
@@ -66,7 +66,7 @@ public class PackRoundTripTests
     [ReferenceInlineData(CelebaFolder, Celeba)]
     public void PackedInsightFaceLayoutReadsBackSameBytesAndLabels(string source)
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("actorface-data-");
         var folder = new ImageFolderDataset(ImageFolder(dir, source, 5));
         var summary = RecordIOPacker.Pack(folder.Root, dir["out/train"], new PackOptions());
         Assert.Equal(5, summary.Classes);
@@ -94,7 +94,7 @@ public class PackRoundTripTests
     [ReferenceInlineData(CelebaFolder, Celeba)]
     public void ShuffledPlainLayoutKeepsEveryImageOnceWithItsLabel(string source)
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("actorface-data-");
         var folder = new ImageFolderDataset(ImageFolder(dir, source, 5));
         RecordIOPacker.Pack(folder.Root, dir["s/train"], new PackOptions(Shuffle: true, Seed: 3));
         using var ds = new MXFaceDataset(dir["s/train"]);
@@ -113,7 +113,7 @@ public class PackRoundTripTests
     [ReferenceInlineData(CelebaFolder, Celeba)]
     public void ConcurrentReadersSeeTheSameRecords(string source)
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("actorface-data-");
         var folder = new ImageFolderDataset(ImageFolder(dir, source, 3));
         RecordIOPacker.Pack(folder.Root, dir["c/train"], new PackOptions());
         using var ds = new MXFaceDataset(dir["c/train"]);
@@ -129,7 +129,7 @@ public class PackRoundTripTests
     [ReferenceInlineData(CelebaFolder, Celeba)]
     public void ResizeOptionReencodesDecodableFaces(string source)
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("actorface-data-");
         var folder = new ImageFolderDataset(ImageFolder(dir, source, 1));
         RecordIOPacker.Pack(folder.Root, dir["r/train"], new PackOptions(Resize: 112));
         using var ds = new MXFaceDataset(dir["r/train"]);
@@ -145,7 +145,7 @@ public class PackRoundTripTests
     [ReferenceInlineData(CelebaFolder, Celeba)]
     public void VerifyReportsCorruptImage(string source)
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("actorface-data-");
         var folder = new ImageFolderDataset(ImageFolder(dir, source, 2));
         RecordIOPacker.Pack(folder.Root, dir["v/train"], new PackOptions());
         var rec = File.ReadAllBytes(dir["v/train.rec"]);

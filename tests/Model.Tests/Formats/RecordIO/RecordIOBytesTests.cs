@@ -43,7 +43,7 @@ public class RecordIOBytesTests
     {
         Assert.Equal(MultiPart, RecordIOWriter.Frame(MultiPartPayload));
 
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("actorface-data-");
         var rec = dir["t.rec"];
         File.WriteAllBytes(rec, [.. ScalarRecord, .. MultiPart, .. HeaderRecord]);
         using var reader = new RecordIOReader(rec, null);
@@ -59,7 +59,7 @@ public class RecordIOBytesTests
     {
         byte[] magic = [0x0a, 0x23, 0xd7, 0xce];
         byte[] payload = [.. magic, .. magic, 1, 2, 3, 4, .. magic, 9];
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("actorface-data-");
         using (var w = RecordIOWriter.CreatePrefix(dir["p"]))
         {
             w.Write(5, payload);

@@ -50,7 +50,7 @@ public class StepParityTests(ITestOutputHelper output)
         var expectedPath = Path.Combine(ArcfaceTorchReference.ExpectedFolder, c.Name + ".json");
         if (ArcfaceTorchReference.Regenerate)
         {
-            using var dir = new TempDir();
+            using var dir = new TempDirectory("actorface-data-");
             c.WriteInputs(dir.Path, backbone, batches);
             ArcfaceTorchReference.Run(expectedPath, "--inputs", dir.Path);
         }
