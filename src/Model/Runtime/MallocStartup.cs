@@ -85,7 +85,10 @@ public static class MallocStartup
         Console.Error.Flush();
         var argvPtrs = ToNative(argv);
         var envPtrs = ToNative(envp);
-        execve("/proc/self/exe", argvPtrs, envPtrs); // returns only on failure: go on with mallopt (MallocTuning)
+        // The executable's own path, not /proc/self/exe: the kernel names the process after the file it executes, and
+        // ps, top and the OOM killer's log should say actorface (or dotnet), not "exe".
+        var self = Environment.ProcessPath ?? "/proc/self/exe";
+        execve(self, argvPtrs, envPtrs); // returns only on failure: go on with mallopt (MallocTuning)
         foreach (var p in argvPtrs.Concat(envPtrs)) if (p != IntPtr.Zero) Marshal.FreeCoTaskMem(p);
     }
 
