@@ -1,24 +1,31 @@
 #!/usr/bin/env python3
-"""arcface_torch's train_v2.py loop on the CPU, one rank: the PyTorch side of `docs/bench/learning_parity.py`.
+"""arcface_torch's train_v2.py loop on the CPU, one or more gloo ranks: the PyTorch side of
+`docs/bench/learning_parity.py`.
 
 Everything that decides what is learned is arcface_torch's own code, imported from the folder given with
 --arcface-torch: get_model, CombinedMarginLoss, PartialFC_V2, PolynomialLRWarmup, setup_seed, worker_init_fn,
 DistributedSampler, AverageMeter and CallBackLogging (so the loss lines are averaged and spaced exactly as
-train_v2.py logs them). The loop body is train_v2.py's (fp16 off): DDP over a gloo world of one rank with
-fp16_compress_hook (which rounds every backbone gradient to float16, as ActorFace's grad_allreduce_fp16 = true does),
+train_v2.py logs them). The loop body is train_v2.py's (fp16 off): DDP over a gloo world of --world-size ranks
+(one process each, started here as torchrun would) with fp16_compress_hook (which rounds every backbone gradient to
+float16, as ActorFace's grad_allreduce_fp16 = true does),
 one SGD over two parameter groups (backbone, Partial FC) with momentum 0.9 and weight decay, clip_grad_norm_(backbone,
-5), lr_scheduler.step() every iteration, and torch.save(backbone.module.state_dict()) at the end.
+5), lr_scheduler.step() every iteration, and torch.save(backbone.module.state_dict()) by rank 0 at the end. As in
+train_v2.py, --batch-size is per rank (the global batch is batch size x world size), the schedule counts global
+batches, every rank seeds with the same --seed, Partial FC shards the classes over the ranks, and rank 0's loss is
+the one logged.
 
 What differs from train_v2.py, and why:
   * arcface_torch's dataset.py imports mxnet and torchvision, which Debian's PyTorch 1.13 lacks. The ImageFolder is
     read here with PIL and the same transform (RandomHorizontalFlip: torch.rand(1) < 0.5; ToTensor; Normalize 0.5/0.5),
     the same class order (sorted folder names) and arcface_torch's DistributedSampler and worker seeding.
-  * Partial FC calls .cuda(); on the CPU torch.Tensor.cuda is made the identity (as tools/step_parity.py does).
+  * Partial FC calls .cuda(); on the CPU torch.Tensor.cuda is made the identity (as tools/step_parity.py does), and
+    the sampler's sync_random_seed (with two or more ranks) broadcasts its seed through a CPU tensor, not a CUDA one.
   * utils_callbacks.py imports eval.verification (mxnet) and tensorboard only for CallBackVerification and the
     SummaryWriter, neither used here: both imports are stubbed so that CallBackLogging itself is arcface_torch's.
 
   python3 docs/bench/arcface_torch_loop.py --arcface-torch DIR --train IMAGEFOLDER --output OUT --seed 2048 \
-      --network mbf --margin 1.0 0.0 0.4 --embedding-size 512 --batch-size 64 --lr 0.1 --epochs 3 --warmup-epochs 1
+      --network mbf --margin 1.0 0.0 0.4 --embedding-size 512 --batch-size 64 --lr 0.1 --epochs 3 --warmup-epochs 1 \
+      [--world-size 2 --sample-rate 0.5]
 
 writes OUT/training.log (train_v2.py's lines) and OUT/backbone.pth (the backbone state_dict, readable by
 `actorface eval --network mbf --weights OUT/backbone.pth`).
@@ -103,9 +110,21 @@ def main():
     p.add_argument("--warmup-epochs", type=int, default=1)
     p.add_argument("--frequent", type=int, default=10)
     p.add_argument("--num-workers", type=int, default=2, help="DataLoader worker processes (train_v2's default 2)")
-    p.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
+    p.add_argument("--threads", type=int, default=1, help="torch intra-op threads of each rank")
+    p.add_argument("--world-size", type=int, default=1, help="gloo ranks, one process each")
     args = p.parse_args()
+    if args.world_size < 1:
+        sys.exit(f"--world-size {args.world_size}: must be at least 1")
+    os.environ["MASTER_ADDR"] = "127.0.0.1"
+    os.environ["MASTER_PORT"] = str(free_port())
+    if args.world_size == 1:
+        train(0, args)
+    else:
+        torch.multiprocessing.spawn(train, args=(args,), nprocs=args.world_size, join=True)
 
+
+def train(rank, args):
+    world_size = args.world_size
     torch.set_num_threads(args.threads)
     import_arcface_torch(os.path.abspath(args.arcface_torch))
     from backbones import get_model
@@ -115,21 +134,22 @@ def main():
     from torch import distributed
     from torch.distributed.algorithms.ddp_comm_hooks.default_hooks import fp16_compress_hook
     from utils.utils_callbacks import CallBackLogging
+    from utils import utils_distributed_sampler
     from utils.utils_distributed_sampler import DistributedSampler, setup_seed, worker_init_fn
     from utils.utils_logging import AverageMeter, init_logging
 
-    os.environ["MASTER_ADDR"] = "127.0.0.1"
-    os.environ["MASTER_PORT"] = str(free_port())
-    distributed.init_process_group("gloo", rank=0, world_size=1)
+    distributed.init_process_group("gloo", rank=rank, world_size=world_size)
+    on_cuda = utils_distributed_sampler.sync_random_seed  # broadcasts the sampler seed through a CUDA tensor
+    utils_distributed_sampler.sync_random_seed = lambda seed=None, device="cpu": on_cuda(seed, "cpu")
     setup_seed(seed=args.seed, cuda_deterministic=False)
     os.makedirs(args.output, exist_ok=True)
-    init_logging(0, args.output)
+    init_logging(rank, args.output)
 
     train_set = FolderDataset(args.train)
-    sampler = DistributedSampler(train_set, num_replicas=1, rank=0, shuffle=True, seed=args.seed)
+    sampler = DistributedSampler(train_set, num_replicas=world_size, rank=rank, shuffle=True, seed=args.seed)
     loader = torch.utils.data.DataLoader(
         train_set, batch_size=args.batch_size, sampler=sampler, num_workers=args.num_workers, drop_last=True,
-        worker_init_fn=partial(worker_init_fn, num_workers=args.num_workers, rank=0, seed=args.seed)
+        worker_init_fn=partial(worker_init_fn, num_workers=args.num_workers, rank=rank, seed=args.seed)
         if args.num_workers > 0 else None)
 
     backbone = get_model(args.network, dropout=0.0, fp16=False, num_features=args.embedding_size)
@@ -145,13 +165,15 @@ def main():
     opt = torch.optim.SGD(params=[{"params": backbone.parameters()}, {"params": partial_fc.parameters()}],
                           lr=args.lr, momentum=0.9, weight_decay=args.weight_decay)
     num_image = len(train_set)
-    warmup_step = num_image // args.batch_size * args.warmup_epochs
-    total_step = num_image // args.batch_size * args.epochs
+    total_batch_size = args.batch_size * world_size
+    warmup_step = num_image // total_batch_size * args.warmup_epochs
+    total_step = num_image // total_batch_size * args.epochs
     lr_scheduler = PolynomialLRWarmup(optimizer=opt, warmup_iters=warmup_step, total_iters=total_step)
     logging.info(f": classes {len(train_set.classes)}  images {num_image}  warmup_step {warmup_step}  "
-                 f"total_step {total_step}  seed {args.seed}  torch {torch.__version__}  threads {torch.get_num_threads()}")
+                 f"total_step {total_step}  ranks {world_size}  sample_rate {args.sample_rate}  seed {args.seed}  "
+                 f"torch {torch.__version__}  threads {torch.get_num_threads()}")
 
-    callback_logging = CallBackLogging(frequent=args.frequent, total_step=total_step, batch_size=args.batch_size,
+    callback_logging = CallBackLogging(frequent=args.frequent, total_step=total_step, batch_size=total_batch_size,
                                        start_step=0, writer=None)
     loss_am = AverageMeter()
     global_step = 0
@@ -168,8 +190,9 @@ def main():
             with torch.no_grad():
                 loss_am.update(loss.item(), 1)
                 callback_logging(global_step, loss_am, epoch, False, lr_scheduler.get_last_lr()[0], None)
-    torch.save(backbone.module.state_dict(), os.path.join(args.output, "backbone.pth"))
-    logging.info(f"training finished at global step {global_step}; backbone in {args.output}/backbone.pth")
+    if rank == 0:
+        torch.save(backbone.module.state_dict(), os.path.join(args.output, "backbone.pth"))
+        logging.info(f"training finished at global step {global_step}; backbone in {args.output}/backbone.pth")
     distributed.destroy_process_group()
 
 
