@@ -5,7 +5,7 @@ using ActorFace.Host.Configuration;
 namespace ActorFace.Host.Tests.Configuration;
 
 /// <summary>Every size-like key has a documented range (issue 16 item 6): its maximum loads, one more is refused by name.</summary>
-public sealed class ConfigRangesTests
+public sealed class SettingsRangesTests
 {
     static readonly string[] Base = ["dataset=rec", "rec=/data/x", "num_classes=10", "num_image=100"];
 
