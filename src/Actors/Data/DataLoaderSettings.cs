@@ -19,7 +19,7 @@ public sealed record DataLoaderSettings(int BatchSize, int Workers, int Prefetch
 {
     public static DataLoaderSettings From(TrainingSettings settings) =>
         new DataLoaderSettings(settings.BatchSize, settings.NumWorkers, settings.DataPrefetch, settings.Seed,
-            settings.DataBadRecords == "fail" ? BadRecordPolicy.Fail : BadRecordPolicy.Skip).Validated();
+            settings.DataBadRecords == "fail" ? BadRecordPolicy.Fail : BadRecordPolicy.Skip);
 
     public DataLoaderSettings Validated()
     {
