@@ -9,7 +9,9 @@ vs torch.autocast bfloat16); the real job: `actorface train` on the CelebA Image
 per rank, one rank and two ranks in one process) against `bench backbone` (same network, batch and threads) and
 arcface_torch's loop over the same files (pytorch_peer.py folder). Minor page faults per step are read from
 /proc/PID/stat at each Speed line (after 3 warm-up steps); peak RSS is the process's own (ru_maxrss / VmHWM).
-PyTorch runs with the keep-memory malloc settings (its best mode), as ActorFace does by default.
+PyTorch runs with glibc's keep-memory settings and with jemalloc preloaded as actorface preloads it (where
+libjemalloc2 is installed); ActorFace runs as it starts by default (jemalloc where installed) and with
+ACTORFACE_MALLOC=glibc.
 """
 import json, os, re, shutil, statistics, subprocess, sys, tempfile, time
 
@@ -18,6 +20,10 @@ ACTORFACE = os.path.join(ROOT, "src/Host/bin/Release/net10.0/actorface")
 PEER = os.path.join(ROOT, "docs/bench/pytorch_peer.py")
 FOLDER = os.path.join(ROOT, "..", "shared", "data", "celeba-subset-112")
 KEEP = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": "18446744073709551615"}
+JEMALLOC_PATH = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
+# The settings `actorface` itself preloads jemalloc with (src/Model/Runtime/MallocStartup.cs).
+JEMALLOC = {"LD_PRELOAD": JEMALLOC_PATH, "MALLOC_CONF": "dirty_decay_ms:-1,muzzy_decay_ms:-1,oversize_threshold:0"}
+HAVE_JEMALLOC = os.path.exists(JEMALLOC_PATH)
 QUICK = "--quick" in sys.argv
 
 
@@ -30,10 +36,11 @@ def run(cmd, env=None, timeout=900):
     return p.stdout
 
 
-def actorface_backbone(network, mode, batch, dtype="fp32", threads=2):
+def actorface_backbone(network, mode, batch, dtype="fp32", threads=2, malloc=None):
     steps, warmup = ("2", "1") if QUICK else ("4", "1")
     out = run([ACTORFACE, "bench", "backbone", "--network", network, "--mode", mode, "--batch", str(batch), "--dtype", dtype,
-               "--steps", steps, "--warmup", warmup, "--threads", str(threads), "--json"])
+               "--steps", steps, "--warmup", warmup, "--threads", str(threads), "--json"],
+              env={"ACTORFACE_MALLOC": malloc} if malloc else None)
     if out is None:
         return None
     row = json.loads([l for l in out.splitlines() if l.startswith("{")][-1])
@@ -41,8 +48,8 @@ def actorface_backbone(network, mode, batch, dtype="fp32", threads=2):
     return float(row["samples_per_s"]), float(row["peak_rss_mib"])
 
 
-def peer(args, threads=2):
-    out = run(["/usr/bin/python3", PEER] + args, env=dict(KEEP, ACTORFACE_THREADS=str(threads)))
+def peer(args, threads=2, malloc=KEEP):
+    out = run(["/usr/bin/python3", PEER] + args, env=dict(malloc, ACTORFACE_THREADS=str(threads)))
     if out is None:
         return None
     line = out.strip().splitlines()[-1]
@@ -89,19 +96,26 @@ def main():
     flags = re.search(r"Flags:\s*(.*)", cpu).group(1).split()
     print(f"Machine: {model}, {os.cpu_count()} cores, bf16: {'avx512_bf16' in flags}, amx: {'amx_bf16' in flags}; "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
-    print("| row | PyTorch samples/s | ActorFace samples/s | ratio | peak RSS PyTorch → ActorFace (MiB) |")
-    print("|---|---|---|---|---|")
+    print("Speed: ActorFace as it starts by default (jemalloc where installed) against PyTorch's faster malloc mode. Peak RSS "
+          "(MiB) in each mode: glibc = keep-memory (no mmap, no trim), jemalloc = the settings actorface preloads it with.\n")
+    print("| row | PyTorch samples/s (glibc / jemalloc) | ActorFace samples/s (default / glibc) | ratio | peak RSS PyTorch glibc / jemalloc | peak RSS ActorFace default / glibc |")
+    print("|---|---|---|---|---|---|")
     rows = [("r18", "infer", "fp32"), ("r18", "train", "fp32"), ("r50", "infer", "fp32"), ("r50", "train", "fp32"),
             ("mbf", "infer", "fp32"), ("mbf", "train", "fp32"), ("r18", "train", "bf16"), ("r18", "infer", "bf16")]
     if QUICK:
         rows = [r for r in rows if r[0] != "r50"]
     for network, mode, dtype in rows:
         py = peer(["backbone", network, mode, "32", dtype])
+        pyj = peer(["backbone", network, mode, "32", dtype], malloc=JEMALLOC) if HAVE_JEMALLOC else None
         af = actorface_backbone(network, mode, 32, dtype)
-        pys = float(py["samples_per_s"]) if py else None
-        ratio = af[0] / pys if af and pys else None
-        print(f"| {network} {mode} {dtype} | {fmt(pys)} | {fmt(af and af[0])} | {fmt(ratio)} | "
-              f"{py['peak_rss_mib'] if py else '–'} → {int(af[1]) if af else '–'} |", flush=True)
+        afg = actorface_backbone(network, mode, 32, dtype, malloc="glibc")
+        speeds = [float(p["samples_per_s"]) for p in (py, pyj) if p]
+        best = max(speeds) if speeds else None
+        ratio = af[0] / best if af and best else None
+        sp = lambda p: p["samples_per_s"] if p else "–"
+        rss = lambda p: p["peak_rss_mib"] if p else "–"
+        print(f"| {network} {mode} {dtype} | {sp(py)} / {sp(pyj)} | {fmt(af and af[0])} / {fmt(afg and afg[0])} | {fmt(ratio)} | "
+              f"{rss(py)} / {rss(pyj)} | {int(af[1]) if af else '–'} / {int(afg[1]) if afg else '–'} |", flush=True)
 
     print("\nThe real job (CelebA ImageFolder, mbf, batch 64 per rank, 1 thread per rank, median after 3 warm-up steps):\n")
     print("| run | samples/s | vs `bench backbone` | minor faults / step (median, mean) | peak RSS MiB |")
@@ -114,10 +128,13 @@ def main():
         rel = t[0] / ranks / bench[0] if t and bench else None  # per-rank throughput vs one backbone on one thread
         print(f"| `actorface train`, {ranks} rank(s) (samples/s summed over ranks) | {fmt(t and t[0])} | "
               f"{fmt(rel)} per rank | {fmt(t and t[1], 0)}, {fmt(t and t[2], 0)} | {t[3] if t else '–'} |", flush=True)
-    py = peer(["folder", FOLDER, "mbf", "64", "6" if QUICK else "12"], threads=1)
-    if py:
-        print(f"| arcface_torch loop (pytorch_peer.py folder, 2 loader workers) | {py['samples_per_s']} | – | "
-              f"{py['minor_faults_per_step']} (median) | {py['peak_rss_mib']} (main process) |")
+    for name, malloc in (("glibc keep-memory", KEEP), ("jemalloc", JEMALLOC)):
+        if malloc is JEMALLOC and not HAVE_JEMALLOC:
+            continue
+        py = peer(["folder", FOLDER, "mbf", "64", "6" if QUICK else "12"], threads=1, malloc=malloc)
+        if py:
+            print(f"| arcface_torch loop (pytorch_peer.py folder, 2 loader workers), {name} | {py['samples_per_s']} | – | "
+                  f"{py['minor_faults_per_step']} (median) | {py['peak_rss_mib']} (main process) |", flush=True)
 
 
 if __name__ == "__main__":

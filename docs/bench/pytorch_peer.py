@@ -5,6 +5,7 @@
   python3 docs/bench/pytorch_peer.py pfc 1000000 0.1 128
   python3 docs/bench/pytorch_peer.py backbone mbf train 32            # mbf: arcface_torch's own MobileFaceNet (*)
   python3 docs/bench/pytorch_peer.py backbone r18 train 32 bf16       # torch.autocast("cpu", bfloat16)
+  TRACE_MEMORY=1 python3 docs/bench/pytorch_peer.py backbone r18 train 32   # + RSS and heap after each phase
   python3 docs/bench/pytorch_peer.py folder ../shared/data/celeba-subset-112 mbf 64 [steps]   # the real-data loop
   python3 docs/bench/pytorch_peer.py onnx ../shared/data/models/fr_feature.onnx ../shared/data/celeba-1200pairs.bin [THREADS [PAIRS]]
 
@@ -91,6 +92,45 @@ def network_module(network):
     return IResNet({"r18": [2, 2, 2, 2], "r50": [3, 4, 14, 3]}[network])
 
 
+class _MallInfo2(__import__("ctypes").Structure):
+    _fields_ = [(n, __import__("ctypes").c_size_t) for n in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+_peak_in_use = [0, None]
+
+
+def _mallinfo2():
+    import ctypes
+    libc = ctypes.CDLL("libc.so.6")
+    libc.mallinfo2.restype = _MallInfo2
+    return libc.mallinfo2
+
+
+def _sample_in_use():
+    info = _mallinfo2()
+    while True:
+        m = info()
+        _peak_in_use[0] = max(_peak_in_use[0], m.uordblks + m.hblkhd)
+        time.sleep(0.001)
+
+
+def trace_memory(step, phase):
+    """The same line as `actorface bench backbone --trace-memory` (stderr): RSS, glibc's heap size and bytes in use,
+    and the most bytes in use since the last line (sampled every millisecond)."""
+    if not os.environ.get("TRACE_MEMORY"):
+        return
+    if _peak_in_use[1] is None:
+        import threading
+        _peak_in_use[1] = threading.Thread(target=_sample_in_use, daemon=True)
+        _peak_in_use[1].start()
+    m = _mallinfo2()()
+    rss = int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    peak, _peak_in_use[0] = _peak_in_use[0], 0
+    print(f"memory step={step} phase={phase} rss_mib={rss >> 20} heap_mib={(m.arena + m.hblkhd) >> 20} "
+          f"in_use_mib={(m.uordblks + m.hblkhd) >> 20} peak_in_use_mib={peak >> 20}", file=sys.stderr)
+
+
 def minor_faults():
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
@@ -103,17 +143,23 @@ def backbone(network, mode, batch, dtype="fp32", steps=5, warmup=2):
     sgd = torch.optim.SGD(model.parameters(), 0.1, momentum=0.9, weight_decay=5e-4)
     model.train(mode == "train")
     times = []
+    trace_memory(-1, "start")
     for i in range(warmup + steps):
         t = time.perf_counter()
         if mode == "train":
             sgd.zero_grad()
             with autocast:
                 out = model(images)
+            trace_memory(i, "forward")
             out.float().pow(2).mean().backward()
+            trace_memory(i, "backward")
             sgd.step()
+            trace_memory(i, "step")
+            del out
         else:
             with torch.no_grad(), autocast:
                 model(images)
+        trace_memory(i, "end")
         if i >= warmup:
             times.append(time.perf_counter() - t)
     s = statistics.median(times)

@@ -23,9 +23,9 @@ public sealed class ConvBlock : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var y = MixedPrecision.Conv((Conv2d)layers[0], x);
-        y = MixedPrecision.Norm((BatchNorm2d)layers[1], y);
-        y = MixedPrecision.PRelu((PReLU)layers[2], y);
-        return y.MoveToOuterDisposeScope();
+        return MixedPrecision.Conv((Conv2d)layers[0], x)
+            .Then(h => MixedPrecision.Norm((BatchNorm2d)layers[1], h))
+            .Then(h => MixedPrecision.PRelu((PReLU)layers[2], h))
+            .MoveToOuterDisposeScope();
     }
 }

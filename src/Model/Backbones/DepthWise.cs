@@ -32,6 +32,6 @@ public sealed class DepthWise : Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var y = layers.call(x);
-        return (residual ? x + y : y).MoveToOuterDisposeScope();
+        return (residual ? y.Then(h => x + h) : y).MoveToOuterDisposeScope();
     }
 }

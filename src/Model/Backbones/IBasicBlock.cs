@@ -37,20 +37,21 @@ public sealed class IBasicBlock : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var y = MixedPrecision.Norm(bn1, x);
-        y = MixedPrecision.Conv(conv1, y);
-        y = MixedPrecision.Norm(bn2, y);
-        y = MixedPrecision.PRelu(prelu, y);
-        y = MixedPrecision.Conv(conv2, y);
-        y = MixedPrecision.Norm(bn3, y);
-        var shortcut = downsample is null ? x : Shortcut(x);
-        return (y + shortcut).MoveToOuterDisposeScope();
+        var y = MixedPrecision.Norm(bn1, x)
+            .Then(h => MixedPrecision.Conv(conv1, h))
+            .Then(h => MixedPrecision.Norm(bn2, h))
+            .Then(h => MixedPrecision.PRelu(prelu, h))
+            .Then(h => MixedPrecision.Conv(conv2, h))
+            .Then(h => MixedPrecision.Norm(bn3, h));
+        if (downsample is null) return y.Then(h => h + x).MoveToOuterDisposeScope();
+        var shortcut = Shortcut(x);
+        return y.Then(h => h + shortcut).MoveToOuterDisposeScope();
     }
 
     Tensor Shortcut(Tensor x)
     {
         var conv = (Conv2d)downsample![0];
         var norm = (BatchNorm2d)downsample[1];
-        return MixedPrecision.Norm(norm, MixedPrecision.Conv(conv, x));
+        return MixedPrecision.Conv(conv, x).Then(h => MixedPrecision.Norm(norm, h));
     }
 }

@@ -81,25 +81,27 @@ public sealed class IResNet : Module<Tensor, Tensor>
         features.weight!.requires_grad = false;
     }
 
+    /// <summary>Whether training runs the trunk channels-last on CPU (inference always does): <see cref="ChannelsLast"/>.</summary>
+    public bool ChannelsLastInTraining { get; set; } = ChannelsLast.ForTraining;
+
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
         var h = Fp16 ? x.to(MixedPrecision.HalfTypeFor(x.device)) : x;
-        // oneDNN's channels-last forward kernels are 16-20 % faster on CPU (bench backbone --mode infer); in training its
-        // channels-last backward gains nothing, so the trunk keeps the default layout there.
-        if (!training && h.device_type == DeviceType.CPU) h = h.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
-        h = MixedPrecision.Conv(conv1, h);
-        h = MixedPrecision.Norm(bn1, h);
-        h = MixedPrecision.PRelu(prelu, h);
-        h = layer1.call(h);
-        h = layer2.call(h);
-        h = layer3.call(h);
-        h = layer4.call(h);
-        h = MixedPrecision.Norm(bn2, h);
-        h = h.flatten(1);
-        h = dropout.call(h);
-        h = fc.call(h.to(fc.weight!.dtype)); // float32, unless the bf16 key cast the whole module
-        h = features.call(h);
+        if (ChannelsLast.Applies(h, training, ChannelsLastInTraining)) h = ChannelsLast.Convert(h);
+        h = MixedPrecision.Conv(conv1, h)
+            .Then(t => MixedPrecision.Norm(bn1, t))
+            .Then(t => MixedPrecision.PRelu(prelu, t))
+            .Then(layer1.call)
+            .Then(layer2.call)
+            .Then(layer3.call)
+            .Then(layer4.call)
+            .Then(t => MixedPrecision.Norm(bn2, t))
+            .Then(t => t.flatten(1))
+            .Then(dropout.call)
+            .Then(t => t.to(fc.weight!.dtype)) // float32, unless the bf16 key cast the whole module
+            .Then(fc.call)
+            .Then(features.call);
         return h.MoveToOuterDisposeScope();
     }
 }

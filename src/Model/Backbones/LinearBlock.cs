@@ -22,8 +22,8 @@ public sealed class LinearBlock : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var y = MixedPrecision.Conv((Conv2d)layers[0], x);
-        y = MixedPrecision.Norm((BatchNorm2d)layers[1], y);
-        return y.MoveToOuterDisposeScope();
+        return MixedPrecision.Conv((Conv2d)layers[0], x)
+            .Then(h => MixedPrecision.Norm((BatchNorm2d)layers[1], h))
+            .MoveToOuterDisposeScope();
     }
 }

@@ -38,6 +38,10 @@ public static class MixedPrecision
     {
         // The bf16 key casts the whole module (float32 masters live in the trainer): then the norm runs in its dtype.
         if (x.dtype == ScalarType.Float32 || norm.parameters().FirstOrDefault()?.dtype == x.dtype) return norm.call(x);
+        // libtorch's CPU batch norm takes bf16 activations with float32 parameters and statistics and computes in float32
+        // itself (as PyTorch's CPU autocast runs it): the same values without two casts over the whole activation.
+        // r18 bf16: inference +24 %, training +8 %, peak RSS -0.2 / -0.5 GB (docs/performance.md).
+        if (norm is BatchNorm2d && x.device_type == DeviceType.CPU && x.dtype == ScalarType.BFloat16) return norm.call(x);
         using var up = x.to(ScalarType.Float32);
         using var y = norm.call(up);
         return y.to(x.dtype);

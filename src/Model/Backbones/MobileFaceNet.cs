@@ -62,13 +62,18 @@ public sealed class MobileFaceNet : Module<Tensor, Tensor>
         }
     }
 
+    /// <summary>Whether training runs the trunk channels-last on CPU (inference always does): <see cref="ChannelsLast"/>.</summary>
+    public bool ChannelsLastInTraining { get; set; } = ChannelsLast.ForTraining;
+
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
         var h = Fp16 ? x.to(MixedPrecision.HalfTypeFor(x.device)) : x;
-        foreach (var layer in layers) h = layer.call(h);
-        h = conv_sep.call(h.to(conv_sep.parameters().First().dtype)); // float32, unless the bf16 key cast the whole module
-        h = features.call(h);
+        if (ChannelsLast.Applies(h, training, ChannelsLastInTraining)) h = ChannelsLast.Convert(h);
+        foreach (var layer in layers) h = ReferenceEquals(h, x) ? layer.call(h) : h.Then(layer.call);
+        h = h.Then(t => t.to(conv_sep.parameters().First().dtype)) // float32, unless the bf16 key cast the whole module
+            .Then(conv_sep.call)
+            .Then(features.call);
         return h.MoveToOuterDisposeScope();
     }
 }

@@ -11,9 +11,10 @@ namespace ActorFace.Model.Runtime;
 /// arena, whose heaps are capped at 64 MiB, and glibc mmaps bigger blocks for them whatever M_MMAP_MAX says, then
 /// unmaps them on free (a 1M-class Partial FC step on a pool thread spent 5 of its 11 s refaulting its 2 GB
 /// gradient, ~11 µs per page in this VM). So there is one arena for all threads.
-/// On by default for every process that loads this assembly; ACTORFACE_MALLOC=default turns it off. The arena limit
-/// only holds for all threads when set before the process starts: the CLI does that (<see cref="MallocStartup"/>);
-/// a process that only gets mallopt (a test host) reports "keep-memory (mallopt only)".
+/// On by default for every process that loads this assembly, unless another allocator is preloaded (the CLI preloads
+/// jemalloc where it exists: <see cref="MallocStartup"/>); ACTORFACE_MALLOC=default turns it off. The arena limit
+/// only holds for all threads when set before the process starts: the CLI does that; a process that only gets
+/// mallopt (a test host) reports "keep-memory (mallopt only)".
 /// </summary>
 public static class MallocTuning
 {
@@ -38,7 +39,8 @@ public static class MallocTuning
             if (string.Equals(wanted, "default", StringComparison.OrdinalIgnoreCase) ||
                 !OperatingSystem.IsLinux() || IsPreloaded())
             {
-                Mode = IsPreloaded() ? "preloaded" : "glibc-default";
+                Mode = !IsPreloaded() ? "glibc-default" :
+                    Preload.Contains("jemalloc", StringComparison.Ordinal) ? "jemalloc" : "preloaded";
                 return;
             }
             try
@@ -53,8 +55,9 @@ public static class MallocTuning
         }
     }
 
-    static bool IsPreloaded() =>
-        (Environment.GetEnvironmentVariable("LD_PRELOAD") ?? "").Contains("malloc", StringComparison.Ordinal);
+    static string Preload => Environment.GetEnvironmentVariable("LD_PRELOAD") ?? "";
+
+    static bool IsPreloaded() => Preload.Contains("malloc", StringComparison.Ordinal);
 
     [ModuleInitializer]
     internal static void OnLoad() => Apply();

@@ -12,7 +12,8 @@ namespace ActorFace.Host.Commands.Bench;
 /// <summary>
 /// `actorface bench backbone`: samples/s and peak memory of one backbone, training (forward + backward + SGD) or
 /// inference, with the achieved FLOP rate as a fraction of this machine's GEMM peak. `--compare-malloc` runs the
-/// same measurement twice in child processes, with glibc's default malloc and with ActorFace's keep-memory tuning.
+/// same measurement in child processes with glibc's default malloc, glibc's keep-memory tuning and jemalloc (where the
+/// system has it), one process each.
 /// </summary>
 public static class BenchBackboneCommand
 {
@@ -37,9 +38,10 @@ public static class BenchBackboneCommand
         var steps = new Option<int>("--steps") { Description = "timed steps", DefaultValueFactory = _ => 5 };
         var warmup = new Option<int>("--warmup") { Description = "untimed steps first", DefaultValueFactory = _ => 2 };
         var threads = new Option<int>("--threads") { Description = "intra-op threads (0 = libtorch default)", DefaultValueFactory = _ => 0 };
-        var compareMalloc = new Option<bool>("--compare-malloc") { Description = "run with glibc's default malloc and with the keep-memory tuning, each in its own process" };
+        var compareMalloc = new Option<bool>("--compare-malloc") { Description = "run with glibc's default malloc, glibc's keep-memory tuning and jemalloc (if installed), each in its own process" };
         var json = new Option<bool>("--json") { Description = "one JSON object per line" };
-        foreach (var o in new Option[] { network, mode, batch, dtype, steps, warmup, threads, compareMalloc, json }) command.Options.Add(o);
+        var traceMemory = new Option<bool>("--trace-memory") { Description = "print RSS and glibc's heap (size, in use) after each phase of every step, on stderr" };
+        foreach (var o in new Option[] { network, mode, batch, dtype, steps, warmup, threads, compareMalloc, json, traceMemory }) command.Options.Add(o);
 
         command.SetAction(parse =>
         {
@@ -57,7 +59,8 @@ public static class BenchBackboneCommand
                 var args = new List<string> { "bench", "backbone", "--network", net, "--mode", m, "--batch", $"{b}", "--dtype", dt,
                     "--steps", $"{n}", "--warmup", $"{w}", "--threads", $"{t}" };
                 if (parse.GetValue(json)) args.Add("--json");
-                foreach (var malloc in new[] { "default", "keep" })
+                var modes = MallocStartup.FindJemalloc(File.Exists) is null ? new[] { "default", "glibc" } : ["default", "glibc", "jemalloc"];
+                foreach (var malloc in modes)
                 {
                     var (code, output) = SelfProcess.Run(args, new Dictionary<string, string> { ["ACTORFACE_MALLOC"] = malloc });
                     Console.Write(output);
@@ -66,7 +69,7 @@ public static class BenchBackboneCommand
                 return 0;
             }
 
-            var result = Measure(net, m == "train", b, dt == "bf16", n, w, t);
+            var result = Measure(net, m == "train", b, dt == "bf16", n, w, t, parse.GetValue(traceMemory));
             Console.WriteLine(parse.GetValue(json) ? result.ToJson() : result.ToString());
             return 0;
         });
@@ -79,8 +82,30 @@ public static class BenchBackboneCommand
         return 2;
     }
 
-    public static BenchResult Measure(string network, bool train, int batch, bool bf16, int steps, int warmup, int threads)
+    public static BenchResult Measure(string network, bool train, int batch, bool bf16, int steps, int warmup, int threads,
+        bool traceMemory = false)
     {
+        // The most bytes in use between two trace points, sampled every millisecond.
+        long peakInUse = 0;
+        using var sampling = new CancellationTokenSource();
+        if (traceMemory)
+            new Thread(() =>
+            {
+                while (!sampling.IsCancellationRequested)
+                {
+                    var inUse = MallocStats.Read().InUseBytes;
+                    if (inUse > Interlocked.Read(ref peakInUse)) Interlocked.Exchange(ref peakInUse, inUse);
+                    Thread.Sleep(1);
+                }
+            }) { IsBackground = true }.Start();
+        void Trace(int step, string phase)
+        {
+            if (!traceMemory) return;
+            var heap = MallocStats.Read();
+            Console.Error.WriteLine($"memory step={step} phase={phase} rss_mib={ProcessMemory.RssBytes() >> 20} " +
+                $"heap_mib={heap.HeapBytes >> 20} in_use_mib={heap.InUseBytes >> 20} peak_in_use_mib={Interlocked.Exchange(ref peakInUse, 0) >> 20}");
+        }
+        Trace(-1, "start");
         if (threads > 0) torch.set_num_threads(threads);
         manual_seed(0);
         using var model = BackboneFactory.Create(network, fp16: bf16);
@@ -99,13 +124,17 @@ public static class BenchBackboneCommand
                     sgd!.zero_grad();
                     var embeddings = model.forward(images);
                     var forward = sw.Elapsed.TotalSeconds;
+                    Trace(i, "forward");
                     embeddings.pow(2).mean().backward();
                     if (i >= warmup) { forwards.Add(forward); backwards.Add(sw.Elapsed.TotalSeconds - forward); }
+                    Trace(i, "backward");
                     sgd.step();
+                    Trace(i, "step");
                 }
                 else
                     using (no_grad()) model.forward(images);
             }
+            Trace(i, "end");
             if (i >= warmup) times.Add(sw.Elapsed.TotalSeconds);
         }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ActorFace.Model.Backbones;
 using ActorFace.Model.Backbones.Weights;
 using ActorFace.Model.Losses;
 using ActorFace.Model.PartialFC;
@@ -26,27 +27,41 @@ namespace ActorFace.Model.Tests.Training.StepParity;
 /// </summary>
 public class StepParityTests(ITestOutputHelper output)
 {
-    /// <summary>1e-5 where float32 can reach it; else this multiple of PyTorch float32's own distance from float64.</summary>
-    const double Tolerance = 1e-5, NoiseFactor = 64;
+    /// <summary>
+    /// 1e-5 where float32 can reach it; else this multiple of PyTorch float32's own distance from float64. PyTorch's
+    /// float32 run is NCHW, and so is the strict case. A channels-last trunk (the default where oneDNN has AVX-512) sums
+    /// its convolution and batch-norm reductions in another order: after one step that alone puts mbf's last batch-norm
+    /// bias gradient (a sum that cancels to almost nothing, since the embedding's own batch norm follows) at up to ~1,300x
+    /// PyTorch's error and r18's first running mean at ~400x; after ten steps every tensor of both layouts is within
+    /// 64x. The wider factor still leaves a 10 % change of a hyperparameter 4-13x outside.
+    /// </summary>
+    const double Tolerance = 1e-5, NoiseFactor = 64, ChannelsLastNoiseFactor = 2048;
 
-    public static TheoryData<string, string, double> Cases()
+    public static TheoryData<string, string, double, bool> Cases()
     {
-        var data = new TheoryData<string, string, double>();
+        var data = new TheoryData<string, string, double, bool>();
         foreach (var network in new[] { "mbf", "r18" })
             foreach (var margin in new[] { "cosface", "arcface" })
                 foreach (var sr in new[] { 1.0, 0.5 })
-                    data.Add(network, margin, sr);
+                    foreach (var channelsLast in new[] { false, true })
+                        data.Add(network, margin, sr, channelsLast);
         return data;
     }
 
     [ReferenceTheory("data/celeba-subset-112")]
     [MemberData(nameof(Cases))]
-    public void StepsEqualArcfaceTorch(string network, string margin, double sampleRate)
+    public void StepsEqualArcfaceTorch(string network, string margin, double sampleRate, bool channelsLast)
     {
         var c = new StepParityCase(network, margin, sampleRate);
         using var scope = NewDisposeScope();
         var batches = StepParityCase.RealBatches();
         var backbone = c.Backbone();
+        switch (backbone)
+        {
+            case IResNet resnet: resnet.ChannelsLastInTraining = channelsLast; break;
+            case MobileFaceNet mobile: mobile.ChannelsLastInTraining = channelsLast; break;
+        }
+        var noiseFactor = channelsLast ? ChannelsLastNoiseFactor : NoiseFactor;
         var expectedPath = Path.Combine(ArcfaceTorchReference.ExpectedFolder, c.Name + ".json");
         if (ArcfaceTorchReference.Regenerate)
         {
@@ -76,15 +91,15 @@ public class StepParityTests(ITestOutputHelper output)
             if (!StepParityCase.ReportSteps.Contains(step)) continue;
 
             var reference = expected.GetProperty(step.ToString());
-            var (exact, strict, total, worst) = Compare(Snapshot(backbone, trainer), reference.GetProperty("tensors"), failures, step);
+            var (exact, strict, total, worst) = Compare(Snapshot(backbone, trainer), reference.GetProperty("tensors"), failures, step, noiseFactor);
             double loss64 = reference.GetProperty("loss").GetDouble(), loss32 = reference.GetProperty("loss_float32").GetDouble();
             var lossError = Math.Abs(result.Loss - loss64) / Math.Abs(loss64);
-            if (lossError > Math.Max(Tolerance, NoiseFactor * Math.Abs(loss32 - loss64) / Math.Abs(loss64)))
+            if (lossError > Math.Max(Tolerance, noiseFactor * Math.Abs(loss32 - loss64) / Math.Abs(loss64)))
                 failures.Add($"step {step}: loss {result.Loss} vs {loss64} (PyTorch float32: {loss32})");
             // The reference file keeps 9 significant digits.
             var lr = reference.GetProperty("lr").GetDouble();
             if (Math.Abs(result.Lr - lr) > 1e-8 * lr) failures.Add($"step {step}: lr {result.Lr} vs {lr}");
-            output.WriteLine($"[step-parity] {c.Name} step {step}: loss {result.Loss:F6} vs {loss64:F6} (PyTorch float32 {loss32:F6}); " +
+            output.WriteLine($"[step-parity] {c.Name}{(channelsLast ? " channels-last" : "")} step {step}: loss {result.Loss:F6} vs {loss64:F6} (PyTorch float32 {loss32:F6}); " +
                              $"{strict}/{total} tensors within {Tolerance:E0}, {exact}/{total} within their tolerance; largest error/tolerance {worst.Ratio:F2} ({worst.Name})");
         }
         shard.Dispose();
@@ -111,7 +126,7 @@ public class StepParityTests(ITestOutputHelper output)
     }
 
     static (int Within, int Strict, int Total, (string Name, double Ratio) Worst) Compare(
-        Dictionary<string, Fingerprint> actual, JsonElement expected, List<string> failures, int step)
+        Dictionary<string, Fingerprint> actual, JsonElement expected, List<string> failures, int step, double noiseFactor)
     {
         var worst = ("", 0.0);
         var (within, strict) = (0, 0);
@@ -122,7 +137,7 @@ public class StepParityTests(ITestOutputHelper output)
         {
             var reference = Fingerprint.FromJson(expected.GetProperty(name));
             var error = actual[name].RelativeError(reference);
-            var tolerance = Math.Max(Tolerance, NoiseFactor * reference.Noise);
+            var tolerance = Math.Max(Tolerance, noiseFactor * reference.Noise);
             if (error <= Tolerance) strict++;
             if (error <= tolerance) within++;
             else failures.Add($"step {step}: {name} relative error {error:E2} > {tolerance:E2} (PyTorch float32's: {reference.Noise:E2})");
