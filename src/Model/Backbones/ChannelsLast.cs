@@ -1,3 +1,4 @@
+using ActorFace.Model.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -31,12 +32,6 @@ public static class ChannelsLast
             case "1": return true;
             case "0": return false;
         }
-        try
-        {
-            var flags = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal));
-            return flags is not null && flags.Split(' ', ':').Contains("avx512f");
-        }
-        catch (IOException) { return false; }
-        catch (UnauthorizedAccessException) { return false; }
+        return CpuFlags.Has("avx512f");
     }
 }

@@ -1,3 +1,5 @@
+using ActorFace.Model.Runtime;
+
 namespace ActorFace.Model.Backbones;
 
 /// <summary>
@@ -18,12 +20,6 @@ public static class CpuBf16
             case "native": return true;
             case "emulate": return false;
         }
-        try
-        {
-            var flags = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal));
-            return flags is not null && flags.Split(' ', ':').Any(f => f is "avx512_bf16" or "amx_bf16");
-        }
-        catch (IOException) { return false; }
-        catch (UnauthorizedAccessException) { return false; }
+        return CpuFlags.Has("avx512_bf16") || CpuFlags.Has("amx_bf16");
     }
 }

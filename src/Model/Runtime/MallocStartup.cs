@@ -9,7 +9,7 @@ namespace ActorFace.Model.Runtime;
 /// <list type="bullet">
 /// <item><b>jemalloc</b>, where the system has it (Debian/Ubuntu: <c>apt-get install libjemalloc2</c>), preloaded with
 /// no page decay and per-thread arenas for big blocks (<see cref="JemallocConf"/>): freed activations are kept for the
-/// next step (no refaulting) and its size classes keep the heap near the bytes in use. r18 training, batch 32: peak RSS 2.2 GB against 3.4–4.7 GB with glibc's heap, same
+/// next step (no refaulting) and its size classes keep the heap near the bytes in use. r18 training, batch 32: peak RSS 2.2 GB against 3.8–4.8 GB with glibc's heap, same
 /// speed (docs/performance.md).</item>
 /// <item><b>glibc keep-memory</b> otherwise (<see cref="MallocTuning"/>: one arena, no mmap, no trim). <c>mallopt</c>
 /// from managed code comes too late for the arena limit: the runtime's own threads (finalizer, tiered JIT, GC) have
@@ -79,11 +79,13 @@ public static class MallocStartup
 
         var mode = (env("ACTORFACE_MALLOC") ?? "").ToLowerInvariant();
         bool mayPreload = preload.Length == 0 || ours.Contains("LD_PRELOAD");
-        var jemalloc = mode is "" or "auto" or "jemalloc" && mayPreload ? FindJemalloc(exists) : null;
+        var jemalloc = mode is "" or "auto" or "jemalloc" && mayPreload ? FindJemalloc(exists) : null; // else glibc
         (string Name, string Value)[] wanted =
             mode == "default" ? [] :
             jemalloc is not null ? [("LD_PRELOAD", jemalloc), ("MALLOC_CONF", JemallocConf)] :
             GlibcVariables;
+        // The user's own glibc arena limit means he tuned glibc himself: leave it all to him.
+        if (wanted == GlibcVariables && env("MALLOC_ARENA_MAX") is not null && !ours.Contains("MALLOC_ARENA_MAX")) return [];
 
         var changes = new List<(string, string?)>();
         var nowOurs = new List<string>();
@@ -96,8 +98,6 @@ public static class MallocStartup
                 if (env(name) != value) changes.Add((name, value));
             }
         }
-        // The user's own glibc arena limit means he tuned glibc himself: leave it all to him.
-        if (wanted == GlibcVariables && env("MALLOC_ARENA_MAX") is not null && !ours.Contains("MALLOC_ARENA_MAX")) return [];
         var marker = nowOurs.Count == 0 ? null : string.Join(",", nowOurs);
         if (env(Marker) != marker) changes.Add((Marker, marker));
         return changes;
