@@ -40,7 +40,7 @@ public static class BenchBackboneCommand
         var threads = new Option<int>("--threads") { Description = "intra-op threads (0 = libtorch default)", DefaultValueFactory = _ => 0 };
         var compareMalloc = new Option<bool>("--compare-malloc") { Description = "run with glibc's default malloc, glibc's keep-memory tuning and jemalloc (if installed), each in its own process" };
         var json = new Option<bool>("--json") { Description = "one JSON object per line" };
-        var traceMemory = new Option<bool>("--trace-memory") { Description = "print RSS and glibc's heap (size, in use) after each phase of every step, on stderr" };
+        var traceMemory = new Option<bool>("--trace-memory") { Description = "print RSS and glibc's heap (size, in use) after each phase of every step, on stderr (glibc's numbers: run with ACTORFACE_MALLOC=glibc)" };
         foreach (var o in new Option[] { network, mode, batch, dtype, steps, warmup, threads, compareMalloc, json, traceMemory }) command.Options.Add(o);
 
         command.SetAction(parse =>
@@ -105,6 +105,9 @@ public static class BenchBackboneCommand
             Console.Error.WriteLine($"memory step={step} phase={phase} rss_mib={ProcessMemory.RssBytes() >> 20} " +
                 $"heap_mib={heap.HeapBytes >> 20} in_use_mib={heap.InUseBytes >> 20} peak_in_use_mib={Interlocked.Exchange(ref peakInUse, 0) >> 20}");
         }
+        if (traceMemory && MallocTuning.Mode == "jemalloc")
+            Console.Error.WriteLine("bench backbone: --trace-memory reads glibc's heap, but jemalloc is preloaded: its heap and in-use columns " +
+                                    "stay near zero (ACTORFACE_MALLOC=glibc for the trace)");
         Trace(-1, "start");
         if (threads > 0) torch.set_num_threads(threads);
         manual_seed(0);
