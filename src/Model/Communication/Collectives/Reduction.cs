@@ -80,23 +80,16 @@ internal static unsafe class Reduction
         else TensorPrimitives.Max(x, y, x);
     }
 
-    static void HalfPrecision(ReduceOp op, Half* a, Half* b, Half* dst, int n)
-    {
-        Span<float> x = stackalloc float[Block];
-        Span<float> y = stackalloc float[Block];
-        for (int i = 0; i < n; i += Block)
-        {
-            int m = Math.Min(Block, n - i);
-            var xs = x[..m];
-            var ys = y[..m];
-            TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>(a + i, m), xs);
-            TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>(b + i, m), ys);
-            Combine(op, xs, ys);
-            TensorPrimitives.ConvertToHalf(xs, new Span<Half>(dst + i, m));
-        }
-    }
+    static void HalfPrecision(ReduceOp op, Half* a, Half* b, Half* dst, int n) =>
+        InFloat32(op, a, b, dst, n, &TensorPrimitives.ConvertToSingle, &TensorPrimitives.ConvertToHalf);
 
-    static void BFloat16(ReduceOp op, ushort* a, ushort* b, ushort* dst, int n)
+    static void BFloat16(ReduceOp op, ushort* a, ushort* b, ushort* dst, int n) =>
+        InFloat32(op, a, b, dst, n, &WidenBFloat16, &NarrowToBFloat16);
+
+    /// <summary>Block by block: both operands widened to float32, combined, the result rounded back.</summary>
+    static void InFloat32<T>(ReduceOp op, T* a, T* b, T* dst, int n,
+        delegate*<ReadOnlySpan<T>, Span<float>, void> widen, delegate*<ReadOnlySpan<float>, Span<T>, void> narrow)
+        where T : unmanaged
     {
         Span<float> x = stackalloc float[Block];
         Span<float> y = stackalloc float[Block];
@@ -105,10 +98,10 @@ internal static unsafe class Reduction
             int m = Math.Min(Block, n - i);
             var xs = x[..m];
             var ys = y[..m];
-            WidenBFloat16(new ReadOnlySpan<ushort>(a + i, m), xs);
-            WidenBFloat16(new ReadOnlySpan<ushort>(b + i, m), ys);
+            widen(new ReadOnlySpan<T>(a + i, m), xs);
+            widen(new ReadOnlySpan<T>(b + i, m), ys);
             Combine(op, xs, ys);
-            NarrowToBFloat16(xs, new Span<ushort>(dst + i, m));
+            narrow(xs, new Span<T>(dst + i, m));
         }
     }
 
