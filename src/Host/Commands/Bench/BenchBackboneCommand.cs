@@ -85,25 +85,13 @@ public static class BenchBackboneCommand
     public static BenchResult Measure(string network, bool train, int batch, bool bf16, int steps, int warmup, int threads,
         bool traceMemory = false)
     {
-        // The most bytes in use between two trace points, sampled every millisecond.
-        long peakInUse = 0;
-        using var sampling = new CancellationTokenSource();
-        if (traceMemory)
-            new Thread(() =>
-            {
-                while (!sampling.IsCancellationRequested)
-                {
-                    var inUse = MallocStats.Read().InUseBytes;
-                    if (inUse > Interlocked.Read(ref peakInUse)) Interlocked.Exchange(ref peakInUse, inUse);
-                    Thread.Sleep(1);
-                }
-            }) { IsBackground = true }.Start();
+        using var peakInUse = traceMemory ? new PeakInUseSampler() : null;
         void Trace(int step, string phase)
         {
-            if (!traceMemory) return;
+            if (peakInUse is null) return;
             var heap = MallocStats.Read();
             Console.Error.WriteLine($"memory step={step} phase={phase} rss_mib={ProcessMemory.RssBytes() >> 20} " +
-                $"heap_mib={heap.HeapBytes >> 20} in_use_mib={heap.InUseBytes >> 20} peak_in_use_mib={Interlocked.Exchange(ref peakInUse, 0) >> 20}");
+                $"heap_mib={heap.HeapBytes >> 20} in_use_mib={heap.InUseBytes >> 20} peak_in_use_mib={peakInUse.TakePeak() >> 20}");
         }
         if (traceMemory && MallocTuning.Mode == "jemalloc")
             Console.Error.WriteLine("bench backbone: --trace-memory reads glibc's heap, but jemalloc is preloaded: its heap and in-use columns " +
@@ -158,5 +146,28 @@ public static class BenchBackboneCommand
             ["gemm_native_gflops"] = Math.Round(gemm.Native, 1),
             ["fraction_of_peak"] = Math.Round(achieved / peak, 3),
         });
+    }
+
+    /// <summary>The most bytes glibc had in use since the last <see cref="TakePeak"/>, sampled every millisecond.</summary>
+    sealed class PeakInUseSampler : IDisposable
+    {
+        long peak;
+        volatile bool stopped;
+
+        public PeakInUseSampler() => new Thread(Sample) { IsBackground = true, Name = "peak-in-use" }.Start();
+
+        public long TakePeak() => Interlocked.Exchange(ref peak, 0);
+
+        public void Dispose() => stopped = true;
+
+        void Sample()
+        {
+            while (!stopped)
+            {
+                var inUse = MallocStats.Read().InUseBytes;
+                if (inUse > Interlocked.Read(ref peak)) Interlocked.Exchange(ref peak, inUse);
+                Thread.Sleep(1);
+            }
+        }
     }
 }
